@@ -1,0 +1,298 @@
+//! Keys: the parsed, validated form every other module works with, and its
+//! encodings (JWK, JWKS, PEM/DER, thumbprints) and generation.
+//!
+//! A [`Key`] is only ever built from input that has been fully checked:
+//! RSA components consistent and within size bounds, EC points on their
+//! curve, private halves matching their public halves. Everything downstream
+//! can therefore trust it.
+
+pub mod generate;
+pub mod jwk;
+pub mod jwks;
+pub mod pem;
+pub mod thumbprint;
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use zeroize::Zeroizing;
+
+use crate::alg::{Algorithm, KeyFamily};
+use crate::error::{bail, Error, ErrorCode, Result};
+
+/// The smallest RSA modulus accepted for signing or verifying (RFC 7518 section 3.3).
+pub const MIN_RSA_BITS: usize = 2048;
+/// The largest RSA modulus accepted anywhere: bigger keys cost too much to
+/// process and are a denial-of-service lever.
+pub const MAX_RSA_BITS: usize = 8192;
+/// The smallest HMAC secret accepted anywhere, whatever the algorithm.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A validated cryptographic key, public or private.
+#[non_exhaustive]
+#[derive(Clone)]
+pub enum Key {
+    /// An RSA public key.
+    RsaPublic(RsaPublicKey),
+    /// An RSA private key (two primes).
+    RsaPrivate(RsaPrivateKey),
+    /// An EC P-256 public key.
+    P256Public(p256::PublicKey),
+    /// An EC P-256 private key.
+    P256Private(p256::SecretKey),
+    /// An EC P-384 public key.
+    P384Public(p384::PublicKey),
+    /// An EC P-384 private key.
+    P384Private(p384::SecretKey),
+    /// An Ed25519 public key.
+    Ed25519Public(ed25519_dalek::VerifyingKey),
+    /// An Ed25519 private key.
+    Ed25519Private(ed25519_dalek::SigningKey),
+    /// An HMAC secret (`kty: oct`).
+    Secret(Zeroizing<Vec<u8>>),
+}
+
+impl Key {
+    /// A symmetric secret from raw bytes. Rejects an empty secret; the length
+    /// rule of each HMAC algorithm is applied when the key is used.
+    pub fn secret(bytes: &[u8]) -> Result<Self> {
+        if bytes.is_empty() {
+            bail!(InvalidArgument, "an HMAC secret cannot be empty");
+        }
+        Ok(Self::Secret(Zeroizing::new(bytes.to_vec())))
+    }
+
+    /// The key family, which decides the algorithms the key may be used with.
+    pub fn family(&self) -> KeyFamily {
+        match self {
+            Self::RsaPublic(_) | Self::RsaPrivate(_) => KeyFamily::Rsa,
+            Self::P256Public(_) | Self::P256Private(_) => KeyFamily::P256,
+            Self::P384Public(_) | Self::P384Private(_) => KeyFamily::P384,
+            Self::Ed25519Public(_) | Self::Ed25519Private(_) => KeyFamily::Ed25519,
+            Self::Secret(_) => KeyFamily::Secret,
+        }
+    }
+
+    /// The JWK `kty` of this key: `RSA`, `EC`, `OKP` or `oct`.
+    pub fn kty(&self) -> &'static str {
+        match self.family() {
+            KeyFamily::Rsa => "RSA",
+            KeyFamily::P256 | KeyFamily::P384 => "EC",
+            KeyFamily::Ed25519 => "OKP",
+            KeyFamily::Secret => "oct",
+        }
+    }
+
+    /// True for private asymmetric keys and for secrets: keys that can sign.
+    pub fn can_sign(&self) -> bool {
+        matches!(
+            self,
+            Self::RsaPrivate(_)
+                | Self::P256Private(_)
+                | Self::P384Private(_)
+                | Self::Ed25519Private(_)
+                | Self::Secret(_)
+        )
+    }
+
+    /// True for private asymmetric keys (not for secrets).
+    pub fn is_private(&self) -> bool {
+        self.can_sign() && !matches!(self, Self::Secret(_))
+    }
+
+    /// The public half of an asymmetric key (itself if already public).
+    /// A secret has no public half.
+    pub fn to_public(&self) -> Result<Key> {
+        Ok(match self {
+            Self::RsaPrivate(key) => Self::RsaPublic(key.to_public_key()),
+            Self::P256Private(key) => Self::P256Public(key.public_key()),
+            Self::P384Private(key) => Self::P384Public(key.public_key()),
+            Self::Ed25519Private(key) => Self::Ed25519Public(key.verifying_key()),
+            Self::Secret(_) => bail!(
+                InvalidArgument,
+                "a symmetric secret has no public key to export"
+            ),
+            public => public.clone(),
+        })
+    }
+
+    /// The RSA modulus size in bits, for RSA keys.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match self {
+            Self::RsaPublic(key) => Some(key.n().bits()),
+            Self::RsaPrivate(key) => Some(key.n().bits()),
+            _ => None,
+        }
+    }
+
+    /// The secret's length in bytes, for HMAC secrets.
+    pub fn secret_len(&self) -> Option<usize> {
+        match self {
+            Self::Secret(bytes) => Some(bytes.len()),
+            _ => None,
+        }
+    }
+
+    /// Checks that this key may be used with `alg`: right family (no
+    /// RS256/HS256 confusion, no curve substitution) and strong enough.
+    pub fn check_usable_with(&self, alg: Algorithm) -> Result<()> {
+        if self.family() != alg.key_family() {
+            return Err(Error::new(
+                ErrorCode::KeyTypeMismatch,
+                alloc::format!(
+                    "{alg} needs {} key, but the key is {}",
+                    family_label(alg.key_family()),
+                    family_label(self.family())
+                ),
+            ));
+        }
+        self.check_strength(alg)
+    }
+
+    /// Rejects RSA keys under 2048 bits and HMAC secrets shorter than the
+    /// hash output of `alg` (RFC 7518 sections 3.2 and 3.3).
+    pub fn check_strength(&self, alg: Algorithm) -> Result<()> {
+        if let Some(bits) = self.rsa_bits() {
+            if bits < MIN_RSA_BITS {
+                bail!(
+                    WeakKey,
+                    "RSA key of {bits} bits is too short: at least {MIN_RSA_BITS} bits are required"
+                );
+            }
+        }
+        if let Some(len) = self.secret_len() {
+            let min = alg.min_secret_len().max(MIN_SECRET_BYTES);
+            if len < min {
+                bail!(
+                    WeakKey,
+                    "HMAC secret of {len} bytes is too short for {alg}: at least {min} bytes are required"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn family_label(family: KeyFamily) -> &'static str {
+    match family {
+        KeyFamily::Secret => "a symmetric (oct)",
+        KeyFamily::Rsa => "an RSA",
+        KeyFamily::P256 => "an EC P-256",
+        KeyFamily::P384 => "an EC P-384",
+        KeyFamily::Ed25519 => "an OKP Ed25519",
+    }
+}
+
+impl fmt::Debug for Key {
+    // Never prints key material: a Debug of a private key ends up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            Self::RsaPublic(_) => "RsaPublic",
+            Self::RsaPrivate(_) => "RsaPrivate",
+            Self::P256Public(_) => "P256Public",
+            Self::P256Private(_) => "P256Private",
+            Self::P384Public(_) => "P384Public",
+            Self::P384Private(_) => "P384Private",
+            Self::Ed25519Public(_) => "Ed25519Public",
+            Self::Ed25519Private(_) => "Ed25519Private",
+            Self::Secret(_) => "Secret",
+        };
+        let mut out = f.debug_struct(kind);
+        if let Some(bits) = self.rsa_bits() {
+            out.field("bits", &bits);
+        }
+        if let Some(len) = self.secret_len() {
+            out.field("len", &len);
+        }
+        out.finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        match (self, other) {
+            (Self::RsaPublic(a), Self::RsaPublic(b)) => a == b,
+            (Self::RsaPrivate(a), Self::RsaPrivate(b)) => a == b,
+            (Self::P256Public(a), Self::P256Public(b)) => a == b,
+            (Self::P256Private(a), Self::P256Private(b)) => a == b,
+            (Self::P384Public(a), Self::P384Public(b)) => a == b,
+            (Self::P384Private(a), Self::P384Private(b)) => a == b,
+            (Self::Ed25519Public(a), Self::Ed25519Public(b)) => a == b,
+            (Self::Ed25519Private(a), Self::Ed25519Private(b)) => {
+                a.to_bytes().ct_eq(&b.to_bytes()).into()
+            }
+            (Self::Secret(a), Self::Secret(b)) => a.as_slice().ct_eq(b.as_slice()).into(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Key {}
+
+/// An RSA public key from big-endian components, within the size bounds.
+pub(crate) fn rsa_public_from_parts(n: &[u8], e: &[u8]) -> Result<Key> {
+    let n = rsa::BigUint::from_bytes_be(n);
+    check_modulus_size(&n)?;
+    let e = rsa::BigUint::from_bytes_be(e);
+    RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
+        .map(Key::RsaPublic)
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::JwkInvalid,
+                alloc::format!("invalid RSA public key: {e}"),
+            )
+        })
+}
+
+/// An RSA private key from big-endian components. The key is validated
+/// (primes multiply to n, d inverts e) and CRT parameters, when given, must
+/// agree with it: a signer using wrong ones would leak the key.
+pub(crate) fn rsa_private_from_parts(
+    n: &[u8],
+    e: &[u8],
+    d: &[u8],
+    primes: [&[u8]; 2],
+    crt: Option<[&[u8]; 3]>,
+) -> Result<Key> {
+    use rsa::traits::PrivateKeyParts;
+    let uint = |bytes: &[u8]| rsa::BigUint::from_bytes_be(bytes);
+    let n = uint(n);
+    check_modulus_size(&n)?;
+    let invalid = |what: &str| {
+        Error::new(
+            ErrorCode::JwkInvalid,
+            alloc::format!("invalid RSA private key: {what}"),
+        )
+    };
+    let private = RsaPrivateKey::from_components(
+        n,
+        uint(e),
+        uint(d),
+        alloc::vec![uint(primes[0]), uint(primes[1])],
+    )
+    .map_err(|e| invalid(&alloc::format!("{e}")))?;
+    if let Some([dp, dq, qi]) = crt {
+        let expected = (private.dp(), private.dq(), private.crt_coefficient());
+        if expected.0 != Some(&uint(dp))
+            || expected.1 != Some(&uint(dq))
+            || expected.2 != Some(uint(qi))
+        {
+            return Err(invalid("CRT parameters (dp, dq, qi) do not match the key"));
+        }
+    }
+    Ok(Key::RsaPrivate(private))
+}
+
+fn check_modulus_size(n: &rsa::BigUint) -> Result<()> {
+    if n.bits() > MAX_RSA_BITS {
+        bail!(
+            KeyTooLarge,
+            "RSA modulus of {} bits exceeds the {MAX_RSA_BITS}-bit limit",
+            n.bits()
+        );
+    }
+    Ok(())
+}
