@@ -293,23 +293,216 @@ fn check_crit(header: &Map<String, Value>, policy: &VerifyPolicy) -> Result<()> 
     Ok(())
 }
 
-/// Checks the claims and the `typ` header against the policy at `now`.
+/// Checks the claims and the `typ` header against the policy at `now`,
+/// stopping at the first failure.
 pub fn validate_claims(
     header: &Map<String, Value>,
     payload: &Map<String, Value>,
     policy: &VerifyPolicy,
     now: i64,
 ) -> Result<()> {
-    if let Some(expected) = &policy.typ {
-        let actual = header.get("typ").and_then(Value::as_str);
-        if actual.is_none_or(|actual| normalize_typ(actual) != normalize_typ(expected)) {
-            return Err(Error::claim(
-                "typ",
-                ClaimReason::CheckFailed,
-                alloc::format!("unexpected \"typ\" header: expected {expected:?}"),
-            ));
+    for (_, check) in CLAIM_CHECKS {
+        check(header, payload, policy, now)?;
+    }
+    Ok(())
+}
+
+/// One rule of verification, as listed in a [`report`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Check {
+    /// The token is a well-formed compact JWS within the size limit.
+    Format,
+    /// `alg` is in the allowlist.
+    Algorithm,
+    /// Every `crit` extension is understood.
+    Crit,
+    /// A key was found for the token and fits its algorithm.
+    Key,
+    /// The signature verifies.
+    Signature,
+    /// The payload is a JSON object.
+    Payload,
+    /// The `typ` header.
+    Typ,
+    /// The required claims are present.
+    RequiredClaims,
+    /// `iss`.
+    Issuer,
+    /// `sub`.
+    Subject,
+    /// `aud`.
+    Audience,
+    /// `nbf`.
+    NotBefore,
+    /// `exp`.
+    Expiration,
+    /// `iat` and the maximum token age.
+    IssuedAt,
+    /// The required scopes.
+    Scopes,
+}
+
+impl Check {
+    /// A short stable name: `format`, `alg`, `crit`, `key`, `signature`,
+    /// `payload`, `typ`, `required`, `iss`, `sub`, `aud`, `nbf`, `exp`,
+    /// `iat`, `scope`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Format => "format",
+            Self::Algorithm => "alg",
+            Self::Crit => "crit",
+            Self::Key => "key",
+            Self::Signature => "signature",
+            Self::Payload => "payload",
+            Self::Typ => "typ",
+            Self::RequiredClaims => "required",
+            Self::Issuer => "iss",
+            Self::Subject => "sub",
+            Self::Audience => "aud",
+            Self::NotBefore => "nbf",
+            Self::Expiration => "exp",
+            Self::IssuedAt => "iat",
+            Self::Scopes => "scope",
         }
     }
+}
+
+/// How one check went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// The rule applied and held.
+    Passed,
+    /// The rule failed.
+    Failed(Error),
+    /// The rule was not configured, or could not run because an earlier
+    /// check failed.
+    Skipped,
+}
+
+/// A check and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutcome {
+    /// The rule.
+    pub check: Check,
+    /// Its outcome.
+    pub status: CheckStatus,
+}
+
+/// Runs every check independently and lists the outcome of each, for a
+/// person looking at why a token fails (the playground's verify panel).
+/// Unlike [`verify`], it does not stop at the first failure; the token is
+/// valid only if nothing failed and the signature passed.
+pub fn report(token: &str, keys: Keys<'_>, policy: &VerifyPolicy, now: i64) -> Vec<CheckOutcome> {
+    report_with(&RustCrypto, token, keys, policy, now)
+}
+
+/// [`report`] with the given signature backend.
+pub fn report_with(
+    provider: &dyn CryptoProvider,
+    token: &str,
+    keys: Keys<'_>,
+    policy: &VerifyPolicy,
+    now: i64,
+) -> Vec<CheckOutcome> {
+    let mut outcomes = Vec::new();
+    let mut push = |check: Check, result: Result<bool>| {
+        let status = match result {
+            Ok(true) => CheckStatus::Passed,
+            Ok(false) => CheckStatus::Skipped,
+            Err(error) => CheckStatus::Failed(error),
+        };
+        outcomes.push(CheckOutcome { check, status });
+    };
+    let jws = match UntrustedJws::parse(token, policy.max_token_bytes) {
+        Ok(jws) => {
+            push(Check::Format, Ok(true));
+            jws
+        }
+        Err(error) => {
+            push(Check::Format, Err(error));
+            return outcomes;
+        }
+    };
+    let alg = allowed_algorithm(jws.alg(), policy);
+    let alg_ok = alg.is_ok();
+    push(Check::Algorithm, alg.map(|_| true));
+    push(
+        Check::Crit,
+        check_crit(jws.header(), policy).map(|()| jws.header().contains_key("crit")),
+    );
+    if alg_ok {
+        match select_key(&jws, keys, policy) {
+            Ok((alg, jwk)) => {
+                push(Check::Key, Ok(true));
+                let verified =
+                    provider.verify(alg, jwk.key(), jws.signing_input(), jws.signature());
+                push(Check::Signature, verified.map(|()| true));
+            }
+            Err(error) => {
+                push(Check::Key, Err(error));
+                push(Check::Signature, Ok(false));
+            }
+        }
+    } else {
+        push(Check::Key, Ok(false));
+        push(Check::Signature, Ok(false));
+    }
+    match jws.claims() {
+        Ok(payload) => {
+            push(Check::Payload, Ok(true));
+            for (check, run) in CLAIM_CHECKS {
+                push(check, run(jws.header(), &payload, policy, now));
+            }
+        }
+        Err(error) => push(Check::Payload, Err(error)),
+    }
+    outcomes
+}
+
+/// A claim rule: `Ok(true)` if it applied and held, `Ok(false)` if the
+/// policy does not ask for it and the token does not carry it.
+type ClaimCheck = fn(&Map<String, Value>, &Map<String, Value>, &VerifyPolicy, i64) -> Result<bool>;
+
+/// The claim rules in the order [`validate_claims`] applies them.
+const CLAIM_CHECKS: [(Check, ClaimCheck); 9] = [
+    (Check::Typ, check_typ),
+    (Check::RequiredClaims, check_required),
+    (Check::Issuer, check_issuer),
+    (Check::Subject, check_subject),
+    (Check::Audience, check_audience),
+    (Check::NotBefore, check_not_before),
+    (Check::Expiration, check_expiration),
+    (Check::IssuedAt, check_issued_at),
+    (Check::Scopes, check_scopes),
+];
+
+fn check_typ(
+    header: &Map<String, Value>,
+    _: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    _: i64,
+) -> Result<bool> {
+    let Some(expected) = &policy.typ else {
+        return Ok(false);
+    };
+    let actual = header.get("typ").and_then(Value::as_str);
+    if actual.is_none_or(|actual| normalize_typ(actual) != normalize_typ(expected)) {
+        return Err(Error::claim(
+            "typ",
+            ClaimReason::CheckFailed,
+            alloc::format!("unexpected \"typ\" header: expected {expected:?}"),
+        ));
+    }
+    Ok(true)
+}
+
+fn check_required(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    _: i64,
+) -> Result<bool> {
     for claim in &policy.required_claims {
         if !payload.contains_key(claim) {
             return Err(Error::claim(
@@ -319,38 +512,156 @@ pub fn validate_claims(
             ));
         }
     }
-    if !policy.issuer.is_empty() {
-        let issuer = string_claim(payload, "iss")?;
-        if !issuer.is_some_and(|iss| policy.issuer.iter().any(|accepted| accepted == iss)) {
-            return Err(claim_check_failed(payload, "iss"));
-        }
+    Ok(!policy.required_claims.is_empty())
+}
+
+fn check_issuer(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    _: i64,
+) -> Result<bool> {
+    if policy.issuer.is_empty() {
+        return Ok(false);
     }
-    if let Some(subject) = &policy.subject {
-        if string_claim(payload, "sub")? != Some(subject.as_str()) {
-            return Err(claim_check_failed(payload, "sub"));
-        }
+    let issuer = string_claim(payload, "iss")?;
+    if !issuer.is_some_and(|iss| policy.issuer.iter().any(|accepted| accepted == iss)) {
+        return Err(claim_check_failed(payload, "iss"));
     }
-    if !policy.audience.is_empty() && !audience_matches(payload, &policy.audience)? {
+    Ok(true)
+}
+
+fn check_subject(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    _: i64,
+) -> Result<bool> {
+    let Some(subject) = &policy.subject else {
+        return Ok(false);
+    };
+    if string_claim(payload, "sub")? != Some(subject.as_str()) {
+        return Err(claim_check_failed(payload, "sub"));
+    }
+    Ok(true)
+}
+
+fn check_audience(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    _: i64,
+) -> Result<bool> {
+    if policy.audience.is_empty() {
+        return Ok(false);
+    }
+    if !audience_matches(payload, &policy.audience)? {
         return Err(claim_check_failed(payload, "aud"));
     }
-    check_time_claims(payload, policy, now)?;
-    if !policy.scopes.is_empty() {
-        let granted = granted_scopes(payload)?;
-        let missing: Vec<&str> = policy
-            .scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|scope| !granted.contains(scope))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::claim(
-                "scope",
-                ClaimReason::CheckFailed,
-                alloc::format!("missing required scope(s): {}", missing.join(" ")),
-            ));
-        }
+    Ok(true)
+}
+
+fn check_not_before(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    now: i64,
+) -> Result<bool> {
+    let Some(nbf) = numeric_date(payload, "nbf")? else {
+        return Ok(false);
+    };
+    // f64 holds every timestamp of the next few million years exactly.
+    if nbf > now as f64 + policy.clock_tolerance as f64 {
+        return Err(Error::claim(
+            "nbf",
+            ClaimReason::CheckFailed,
+            "\"nbf\" claim timestamp check failed: the token is not active yet",
+        ));
     }
-    Ok(())
+    Ok(true)
+}
+
+fn check_expiration(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    now: i64,
+) -> Result<bool> {
+    let Some(exp) = numeric_date(payload, "exp")? else {
+        return Ok(false);
+    };
+    // RFC 7519 section 4.1.4: the token must not be accepted on or after exp.
+    if exp <= now as f64 - policy.clock_tolerance as f64 {
+        return Err(Error::claim_with_code(
+            ErrorCode::JwtExpired,
+            "exp",
+            ClaimReason::CheckFailed,
+            "\"exp\" claim timestamp check failed: the token is expired",
+        ));
+    }
+    Ok(true)
+}
+
+fn check_issued_at(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    now: i64,
+) -> Result<bool> {
+    let iat = numeric_date(payload, "iat")?;
+    let Some(max_age) = policy.max_token_age else {
+        return Ok(iat.is_some());
+    };
+    let Some(iat) = iat else {
+        return Err(Error::claim(
+            "iat",
+            ClaimReason::Missing,
+            "missing required \"iat\" claim (a maximum token age is set)",
+        ));
+    };
+    let (now, tolerance) = (now as f64, policy.clock_tolerance as f64);
+    if iat > now + tolerance {
+        return Err(Error::claim(
+            "iat",
+            ClaimReason::CheckFailed,
+            "\"iat\" claim timestamp check failed: it is in the future",
+        ));
+    }
+    if now - iat - tolerance > max_age as f64 {
+        return Err(Error::claim_with_code(
+            ErrorCode::JwtExpired,
+            "iat",
+            ClaimReason::CheckFailed,
+            "\"iat\" claim timestamp check failed: the token is older than the maximum token age",
+        ));
+    }
+    Ok(true)
+}
+
+fn check_scopes(
+    _: &Map<String, Value>,
+    payload: &Map<String, Value>,
+    policy: &VerifyPolicy,
+    _: i64,
+) -> Result<bool> {
+    if policy.scopes.is_empty() {
+        return Ok(false);
+    }
+    let granted = granted_scopes(payload)?;
+    let missing: Vec<&str> = policy
+        .scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|scope| !granted.contains(scope))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::claim(
+            "scope",
+            ClaimReason::CheckFailed,
+            alloc::format!("missing required scope(s): {}", missing.join(" ")),
+        ));
+    }
+    Ok(true)
 }
 
 fn claim_check_failed(payload: &Map<String, Value>, claim: &str) -> Error {
@@ -469,58 +780,4 @@ pub fn numeric_date(payload: &Map<String, Value>, claim: &str) -> Result<Option<
             alloc::format!("\"{claim}\" claim must be a number (seconds since the epoch)"),
         )),
     }
-}
-
-fn check_time_claims(payload: &Map<String, Value>, policy: &VerifyPolicy, now: i64) -> Result<()> {
-    // f64 holds every timestamp of the next few million years exactly.
-    let now = now as f64;
-    let tolerance = policy.clock_tolerance as f64;
-    let iat = numeric_date(payload, "iat")?;
-    let nbf = numeric_date(payload, "nbf")?;
-    let exp = numeric_date(payload, "exp")?;
-    if let Some(nbf) = nbf {
-        if nbf > now + tolerance {
-            return Err(Error::claim(
-                "nbf",
-                ClaimReason::CheckFailed,
-                "\"nbf\" claim timestamp check failed: the token is not active yet",
-            ));
-        }
-    }
-    if let Some(exp) = exp {
-        // RFC 7519 section 4.1.4: the token must not be accepted on or after exp.
-        if exp <= now - tolerance {
-            return Err(Error::claim_with_code(
-                ErrorCode::JwtExpired,
-                "exp",
-                ClaimReason::CheckFailed,
-                "\"exp\" claim timestamp check failed: the token is expired",
-            ));
-        }
-    }
-    if let Some(max_age) = policy.max_token_age {
-        let Some(iat) = iat else {
-            return Err(Error::claim(
-                "iat",
-                ClaimReason::Missing,
-                "missing required \"iat\" claim (a maximum token age is set)",
-            ));
-        };
-        if iat > now + tolerance {
-            return Err(Error::claim(
-                "iat",
-                ClaimReason::CheckFailed,
-                "\"iat\" claim timestamp check failed: it is in the future",
-            ));
-        }
-        if now - iat - tolerance > max_age as f64 {
-            return Err(Error::claim_with_code(
-                ErrorCode::JwtExpired,
-                "iat",
-                ClaimReason::CheckFailed,
-                "\"iat\" claim timestamp check failed: the token is older than the maximum token age",
-            ));
-        }
-    }
-    Ok(())
 }

@@ -303,3 +303,54 @@ fn generated_keys_have_the_requested_shape() {
     let b = generate(KeySpec::Ed25519).unwrap();
     assert_ne!(a, b, "two generated keys differ");
 }
+
+#[test]
+fn report_lists_every_check_without_stopping_at_the_first_failure() {
+    use jwt_edge::policy::{report, Check, CheckStatus};
+    let (token, key) = token_with(
+        json!({ "iss": "https://idp.example", "aud": "other", "exp": NOW - 5, "scope": "read" }),
+    );
+    let mut policy = policy();
+    policy.issuer = vec!["https://idp.example".into()];
+    policy.audience = vec!["api".into()];
+    policy.scopes = vec!["read".into()];
+    let outcomes = report(&token, Keys::Single(&key), &policy, NOW);
+    let status = |check: Check| {
+        outcomes
+            .iter()
+            .find(|o| o.check == check)
+            .map(|o| o.status.clone())
+    };
+    assert_eq!(status(Check::Signature), Some(CheckStatus::Passed));
+    assert_eq!(status(Check::Issuer), Some(CheckStatus::Passed));
+    assert_eq!(status(Check::Scopes), Some(CheckStatus::Passed));
+    assert_eq!(status(Check::Subject), Some(CheckStatus::Skipped));
+    match status(Check::Audience) {
+        Some(CheckStatus::Failed(error)) => assert_eq!(error.claim_name(), Some("aud")),
+        other => panic!("aud: {other:?}"),
+    }
+    match status(Check::Expiration) {
+        Some(CheckStatus::Failed(error)) => assert_eq!(error.code(), ErrorCode::JwtExpired),
+        other => panic!("exp: {other:?}"),
+    }
+    // A wrong key fails the key check and skips the signature, claims still run.
+    let other = key_for(Algorithm::Es256).to_public().unwrap();
+    let outcomes = report(&token, Keys::Single(&other), &policy, NOW);
+    let status = |check: Check| {
+        outcomes
+            .iter()
+            .find(|o| o.check == check)
+            .map(|o| o.status.clone())
+    };
+    assert!(
+        matches!(status(Check::Key), Some(CheckStatus::Failed(e)) if e.code() == ErrorCode::KeyTypeMismatch)
+    );
+    assert_eq!(status(Check::Signature), Some(CheckStatus::Skipped));
+    assert_eq!(status(Check::Issuer), Some(CheckStatus::Passed));
+    // Garbage stops at the format check.
+    let outcomes = report("garbage", Keys::Single(&key), &policy, NOW);
+    assert_eq!(outcomes.len(), 1);
+    assert!(
+        matches!(&outcomes[0].status, CheckStatus::Failed(e) if e.code() == ErrorCode::JwsInvalid)
+    );
+}
