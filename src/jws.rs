@@ -147,7 +147,7 @@ pub fn decode_unverified(token: &str) -> Result<DecodedJwt> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SignOptions {
     /// The algorithm; by default the key family's usual one (HS256, RS256,
-    /// ES256, ES384, EdDSA), or the JWK's `alg`.
+    /// ES256, ES384, EdDSA). Callers holding a JWK pass its `alg` here.
     pub alg: Option<Algorithm>,
     /// `kid` header parameter.
     pub kid: Option<String>,

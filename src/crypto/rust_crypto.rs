@@ -89,7 +89,12 @@ impl CryptoProvider for RustCrypto {
             (Algorithm::Hs512, Key::Secret(secret)) => {
                 make(&Hs512, &Hs512Key::new(secret), signing_input)
             }
-            (alg, Key::RsaPrivate(private)) => make(&rsa_alg(alg)?, private, signing_input),
+            (alg, Key::RsaPrivate(private)) => {
+                // jwt-compact blinds RSA signing with `OsRng`, which panics
+                // rather than failing when randomness is unavailable.
+                crate::key::generate::ensure_os_randomness()?;
+                make(&rsa_alg(alg)?, private, signing_input)
+            }
             (Algorithm::Es256, Key::P256Private(private)) => {
                 make(&Es256, &private.into(), signing_input)
             }

@@ -60,7 +60,22 @@ impl KeySpec {
 /// Generates a key with the operating system's randomness.
 #[cfg(feature = "std")]
 pub fn generate(spec: KeySpec) -> Result<Key> {
+    ensure_os_randomness()?;
     generate_with_rng(spec, &mut rand_core::OsRng)
+}
+
+/// Fails with `ERR_RANDOMNESS_UNAVAILABLE` when the operating system's
+/// randomness cannot be read. `OsRng` panics on such a failure inside the
+/// RSA crates, and in WebAssembly a panic poisons the module, so callers
+/// about to use it probe first.
+pub(crate) fn ensure_os_randomness() -> Result<()> {
+    let mut probe = [0u8; 1];
+    rand_core::OsRng.try_fill_bytes(&mut probe).map_err(|e| {
+        err!(
+            RandomnessUnavailable,
+            "the system's randomness source failed: {e}"
+        )
+    })
 }
 
 /// Generates a key with the caller's cryptographically secure RNG.

@@ -332,11 +332,15 @@ pub fn decode_pem(text: &str, want: Option<PemKind>) -> Result<DecodedKey> {
 /// Decodes a key from DER of any supported structure, trying certificate,
 /// SPKI, PKCS#8, PKCS#1 and SEC1 in turn.
 pub fn decode_der(der: &[u8]) -> Result<DecodedKey> {
-    if let Ok(key) = key_from_certificate_der(der) {
-        return Ok(DecodedKey {
-            key,
-            certificates: alloc::vec![der.to_vec()],
-        });
+    match key_from_certificate_der(der) {
+        Ok(key) => {
+            return Ok(DecodedKey {
+                key,
+                certificates: alloc::vec![der.to_vec()],
+            })
+        }
+        Err(e) if is_final(&e) => return Err(e),
+        Err(_) => {}
     }
     let order = [
         BlockType::Spki,
@@ -345,7 +349,6 @@ pub fn decode_der(der: &[u8]) -> Result<DecodedKey> {
         BlockType::Pkcs1Public,
         BlockType::Sec1,
     ];
-    let mut first_error = None;
     for kind in order {
         match key_from_typed_der(kind, der) {
             Ok(key) => {
@@ -355,17 +358,25 @@ pub fn decode_der(der: &[u8]) -> Result<DecodedKey> {
                 })
             }
             // A structure that parsed but holds something unsupported (say a
-            // P-521 SPKI) is the answer to report.
-            Err(e) if e.code() == ErrorCode::NotSupported => return Err(e),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+            // P-521 SPKI) or too large (an RSA modulus over the limit) is the
+            // answer to report.
+            Err(e) if is_final(&e) => return Err(e),
+            Err(_) => {}
         }
     }
     Err(err!(
         DerInvalid,
         "not a DER certificate, SPKI, PKCS#8, PKCS#1 or SEC1 key"
     ))
+}
+
+/// True for errors that [`decode_der`] reports as they are instead of trying
+/// the next structure: the DER parsed, and what it holds is refused.
+fn is_final(error: &Error) -> bool {
+    matches!(
+        error.code(),
+        ErrorCode::NotSupported | ErrorCode::KeyTooLarge
+    )
 }
 
 /// The public key of an X.509 certificate. The certificate's signature and
@@ -533,10 +544,24 @@ fn unsupported_algorithm(oid: ObjectIdentifier) -> Error {
     )
 }
 
+/// A readable name for the algorithms and curves people most often bring
+/// that jwt-edge does not support. A full OID name table would cost the
+/// WebAssembly build tens of kilobytes for error messages alone.
 fn oid_name(oid: ObjectIdentifier) -> String {
-    match const_oid::db::DB.by_oid(&oid) {
-        Some(name) => alloc::format!("{name} ({oid})"),
-        None => oid.to_string(),
+    const KNOWN: &[(&str, &str)] = &[
+        ("1.3.132.0.35", "P-521 (secp521r1)"),
+        ("1.3.132.0.10", "secp256k1"),
+        ("1.3.101.110", "X25519"),
+        ("1.3.101.111", "X448"),
+        ("1.3.101.113", "Ed448"),
+        ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
+        ("1.2.840.10040.4.1", "DSA"),
+        ("1.2.840.10046.2.1", "Diffie-Hellman"),
+    ];
+    let dotted = oid.to_string();
+    match KNOWN.iter().find(|(known, _)| *known == dotted) {
+        Some((_, name)) => alloc::format!("{name} ({dotted})"),
+        None => dotted,
     }
 }
 

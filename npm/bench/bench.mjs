@@ -1,0 +1,93 @@
+// `make bench-js`: signJwt and verifyJwt operations per second of jwt-edge,
+// jose and jsonwebtoken, measured in this one Node process (rounds
+// interleaved, median of the rounds), and the size of the package's wasm.
+// A benchmark, not a test: it asserts nothing.
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import * as jose from 'jose';
+import jsonwebtoken from 'jsonwebtoken';
+import * as je from '../../pkg/node.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
+const ALGORITHMS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'HS256'];
+
+async function rate(fn) {
+  let ops = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    for (let i = 0; i < 8; i++) await fn();
+    ops += 8;
+    elapsed = performance.now() - started;
+  } while (elapsed < ROUND_MS);
+  return (ops * 1000) / elapsed;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Median ops/sec of each contender, rounds interleaved so that drift hits all alike. */
+async function compare(contenders) {
+  const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
+  for (const fn of Object.values(contenders)) await rate(fn); // warm-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, fn] of Object.entries(contenders)) samples[name].push(await rate(fn));
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+}
+
+async function setup(alg) {
+  const claims = { iss: 'https://issuer.example', sub: 'alice', aud: 'api', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 };
+  if (alg === 'HS256') {
+    const secret = 'a-benchmark-secret-of-at-least-32-bytes!!';
+    const raw = new TextEncoder().encode(secret);
+    return { claims, edgeSign: secret, edgeVerify: secret, joseSign: raw, joseVerify: raw, jwtSign: secret, jwtVerify: secret };
+  }
+  const { privateJwk, publicJwk } = await je.generateKeyPair(alg);
+  return {
+    claims,
+    edgeSign: privateJwk,
+    edgeVerify: publicJwk,
+    joseSign: await jose.importJWK(privateJwk, alg),
+    joseVerify: await jose.importJWK(publicJwk, alg),
+    jwtSign: alg === 'EdDSA' ? null : createPrivateKey({ key: privateJwk, format: 'jwk' }),
+    jwtVerify: alg === 'EdDSA' ? null : createPublicKey({ key: publicJwk, format: 'jwk' }),
+  };
+}
+
+const rows = [];
+for (const alg of ALGORITHMS) {
+  const k = await setup(alg);
+  const token = await new jose.SignJWT(k.claims).setProtectedHeader({ alg }).sign(k.joseSign);
+  const verifyOptions = { algorithms: [alg], issuer: 'https://issuer.example', audience: 'api' };
+  const verify = {
+    'jwt-edge': () => je.verifyJwt(token, k.edgeVerify, verifyOptions),
+    jose: () => jose.jwtVerify(token, k.joseVerify, verifyOptions),
+  };
+  const sign = {
+    'jwt-edge': () => je.signJwt(k.claims, k.edgeSign, { alg }),
+    jose: () => new jose.SignJWT(k.claims).setProtectedHeader({ alg }).sign(k.joseSign),
+  };
+  if (k.jwtSign) {
+    verify.jsonwebtoken = () => jsonwebtoken.verify(token, k.jwtVerify, verifyOptions);
+    sign.jsonwebtoken = () => jsonwebtoken.sign(k.claims, k.jwtSign, { algorithm: alg });
+  }
+  // Sanity: every contender accepts the token before it is timed.
+  for (const fn of Object.values(verify)) await fn();
+  for (const [operation, contenders] of [['verifyJwt', verify], ['signJwt', sign]]) {
+    const result = await compare(contenders);
+    rows.push({ operation, alg, ...result });
+    process.stderr.write(`${operation} ${alg} done\n`);
+  }
+}
+
+const fmt = (n) => (n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+const wasm = readFileSync(new URL('../../pkg/jwt_edge_bg.wasm', import.meta.url));
+console.log(`jwt-edge vs jose ${JSON.parse(readFileSync(new URL('../node_modules/jose/package.json', import.meta.url))).version} vs jsonwebtoken ${JSON.parse(readFileSync(new URL('../node_modules/jsonwebtoken/package.json', import.meta.url))).version}, Node ${process.version}, backend ${je.getCryptoBackend()}; median of ${ROUNDS} rounds of ${ROUND_MS} ms, ops/sec\n`);
+console.log('| operation | alg | jwt-edge | jose | jsonwebtoken | jwt-edge / jose |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+for (const row of rows) {
+  console.log(`| ${row.operation} | ${row.alg} | ${fmt(row['jwt-edge'])} | ${fmt(row.jose)} | ${fmt(row.jsonwebtoken)} | ${(row['jwt-edge'] / row.jose).toFixed(2)}x |`);
+}
+console.log(`\nwasm: ${wasm.length.toLocaleString('en-US')} bytes raw, ${gzipSync(wasm, { level: 9 }).length.toLocaleString('en-US')} bytes gzipped (pkg/jwt_edge_bg.wasm)`);

@@ -1,0 +1,480 @@
+// jwt-edge's JavaScript face: argument checks and translation, the key
+// cache, and the host crypto adapters. Every token and key decision is made
+// by the Rust core in wasm; this file only moves values across and picks
+// who computes signatures (Node's crypto, WebCrypto, or wasm itself).
+//
+// Written as ESM; `npm/build.mjs` derives the CommonJS copy from it.
+
+/** Every failure of jwt-edge: `.code` is stable, `.claim`/`.reason` are set for claim failures. */
+export class JwtEdgeError extends Error {
+  constructor(code, message, claim, reason) {
+    super(message);
+    this.name = 'JwtEdgeError';
+    this.code = code;
+    if (claim !== undefined) this.claim = claim;
+    if (reason !== undefined) this.reason = reason;
+  }
+}
+
+const ALGORITHMS = {
+  RS256: { family: 'RSA', hash: 'SHA-256', node: 'sha256' },
+  RS384: { family: 'RSA', hash: 'SHA-384', node: 'sha384' },
+  RS512: { family: 'RSA', hash: 'SHA-512', node: 'sha512' },
+  PS256: { family: 'PSS', hash: 'SHA-256', node: 'sha256', salt: 32 },
+  PS384: { family: 'PSS', hash: 'SHA-384', node: 'sha384', salt: 48 },
+  PS512: { family: 'PSS', hash: 'SHA-512', node: 'sha512', salt: 64 },
+  ES256: { family: 'EC', hash: 'SHA-256', node: 'sha256', curve: 'P-256', size: 64 },
+  ES384: { family: 'EC', hash: 'SHA-384', node: 'sha384', curve: 'P-384', size: 96 },
+  EdDSA: { family: 'OKP', node: null },
+};
+
+const BACKENDS = ['auto', 'node', 'webcrypto', 'wasm'];
+const RING_CACHE_SIZE = 64;
+
+function invalid(message) {
+  return new JwtEdgeError('ERR_INVALID_ARGUMENT', message);
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function isObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The synchronous host over Node's crypto module: keys imported once per ring id. */
+function createNodeHost(nodeCrypto) {
+  const publicKeys = new Map();
+  const privateKeys = new Map();
+  const { constants } = nodeCrypto;
+  const params = (spec, key) => {
+    if (spec.family === 'PSS') {
+      return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+    }
+    if (spec.family === 'EC') return { key, dsaEncoding: 'ieee-p1363' };
+    return key;
+  };
+  return {
+    verify(alg, id, data, signature) {
+      const spec = ALGORITHMS[alg];
+      if (spec === undefined) return -1; // HMAC: wasm is faster than a call out
+      const key = publicKeys.get(id);
+      if (key === undefined) return 2;
+      if (spec.size !== undefined && signature.length !== spec.size) return 0;
+      return nodeCrypto.verify(spec.node, data, params(spec, key), signature) ? 1 : 0;
+    },
+    sign(alg, id, data) {
+      const spec = ALGORITHMS[alg];
+      if (spec === undefined) return -1;
+      const key = privateKeys.get(id);
+      if (key === undefined) return 2;
+      const signature = nodeCrypto.sign(spec.node, data, params(spec, key));
+      return new Uint8Array(signature.buffer, signature.byteOffset, signature.length);
+    },
+    importKey(id, jwk, isPrivate) {
+      const key = { key: JSON.parse(jwk), format: 'jwk' };
+      if (isPrivate) privateKeys.set(id, nodeCrypto.createPrivateKey(key));
+      else publicKeys.set(id, nodeCrypto.createPublicKey(key));
+      return true;
+    },
+    forget(ids) {
+      for (const id of ids) {
+        publicKeys.delete(id);
+        privateKeys.delete(id);
+      }
+    },
+  };
+}
+
+/** The asynchronous host over WebCrypto: CryptoKeys imported once per ring id and algorithm. */
+function createSubtleHost(subtle) {
+  const cache = new Map();
+  const importParams = (spec, alg) => {
+    switch (spec.family) {
+      case 'RSA': return { name: 'RSASSA-PKCS1-v1_5', hash: spec.hash };
+      case 'PSS': return { name: 'RSA-PSS', hash: spec.hash };
+      case 'EC': return { name: 'ECDSA', namedCurve: spec.curve };
+      default: return { name: alg === 'EdDSA' ? 'Ed25519' : alg };
+    }
+  };
+  const signParams = (spec) => {
+    switch (spec.family) {
+      case 'RSA': return { name: 'RSASSA-PKCS1-v1_5' };
+      case 'PSS': return { name: 'RSA-PSS', saltLength: spec.salt };
+      case 'EC': return { name: 'ECDSA', hash: spec.hash };
+      default: return { name: 'Ed25519' };
+    }
+  };
+  function key(ring, id, alg, usage) {
+    const name = `${id}:${alg}:${usage}`;
+    let promise = cache.get(name);
+    if (promise === undefined) {
+      const spec = ALGORITHMS[alg];
+      const material = ring.hostKey(id, usage === 'sign');
+      promise = material === undefined
+        ? Promise.resolve(null)
+        : subtle.importKey('jwk', JSON.parse(material), importParams(spec, alg), false, [usage]).catch(() => null);
+      cache.set(name, promise);
+    }
+    return promise;
+  }
+  return {
+    // true / false: the host's verdict; undefined: let wasm decide.
+    async verify(ring, pending) {
+      const spec = ALGORITHMS[pending.alg];
+      if (spec === undefined) return undefined;
+      const cryptoKey = await key(ring, pending.keyId, pending.alg, 'verify');
+      if (cryptoKey === null) return undefined;
+      try {
+        return await subtle.verify(signParams(spec), cryptoKey, pending.signature, pending.signingInput);
+      } catch {
+        return undefined;
+      }
+    },
+    async sign(ring, pending) {
+      const spec = ALGORITHMS[pending.alg];
+      if (spec === undefined) return undefined;
+      const cryptoKey = await key(ring, pending.keyId, pending.alg, 'sign');
+      if (cryptoKey === null) return undefined;
+      try {
+        return new Uint8Array(await subtle.sign(signParams(spec), cryptoKey, pending.signingInput));
+      } catch {
+        return undefined;
+      }
+    },
+    async generateRsa(modulusLength) {
+      const pair = await subtle.generateKey(
+        { name: 'RSASSA-PKCS1-v1_5', modulusLength, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        true,
+        ['sign', 'verify'],
+      );
+      return subtle.exportKey('jwk', pair.privateKey);
+    },
+    forget(ids) {
+      for (const name of [...cache.keys()]) {
+        if (ids.includes(Number(name.slice(0, name.indexOf(':'))))) cache.delete(name);
+      }
+    },
+  };
+}
+
+/**
+ * Builds the public API over the wasm bindings.
+ * platform: { nodeCrypto?, subtle?, init(): Promise<void>, isReady(): boolean }
+ */
+export function createApi(wasm, platform) {
+  const nodeHost = platform.nodeCrypto ? createNodeHost(platform.nodeCrypto) : null;
+  const subtleHost = platform.subtle ? createSubtleHost(platform.subtle) : null;
+  let backend = 'auto';
+  let limits = null;
+  const rings = new Map();
+
+  function activeBackend() {
+    if (backend !== 'auto') return backend;
+    if (nodeHost) return 'node';
+    return subtleHost ? 'webcrypto' : 'wasm';
+  }
+
+  function toError(error) {
+    if (error instanceof JwtEdgeError) return error;
+    if (isObject(error) && !(error instanceof Error) && typeof error.code === 'string') {
+      return new JwtEdgeError(error.code, String(error.message), error.claim, error.reason);
+    }
+    if (error instanceof RangeError) {
+      return new JwtEdgeError('ERR_JSON_TOO_DEEP', `input nests too deeply: ${error.message}`);
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    return new JwtEdgeError('ERR_INVALID_ARGUMENT', message);
+  }
+
+  function ensureReady() {
+    if (!platform.isReady()) {
+      throw new JwtEdgeError(
+        'ERR_WASM_NOT_INITIALIZED',
+        'jwt-edge is not initialised: `await init()` (the default export) once before calling synchronous functions',
+      );
+    }
+    if (limits === null) {
+      const [input, token] = wasm.inputLimits();
+      limits = { input, token };
+    }
+  }
+
+  function text(value, what, token = false) {
+    if (typeof value !== 'string') throw invalid(`${what} must be a string, not ${describe(value)}`);
+    // UTF-16 length is a lower bound of the UTF-8 length: refuse before copying.
+    if (value.length > (token ? limits.token : limits.input)) throw toError(wasm.oversizedInput(what, value.length, token));
+    return value;
+  }
+
+  function json(value, what) {
+    let out;
+    try {
+      out = JSON.stringify(value);
+    } catch (error) {
+      if (error instanceof RangeError) {
+        throw new JwtEdgeError('ERR_JSON_TOO_DEEP', `${what} nests too deeply to be serialised`);
+      }
+      throw invalid(`${what} cannot be serialised as JSON: ${error.message}`);
+    }
+    if (out === undefined) throw invalid(`${what} cannot be serialised as JSON`);
+    if (out.length > limits.input) throw toError(wasm.oversizedInput(what, out.length, false));
+    return out;
+  }
+
+  function options(value, what = 'options') {
+    if (value === undefined || value === null) return { json: '', currentDate: undefined, raw: {} };
+    if (!isObject(value)) throw invalid(`${what} must be an object, not ${describe(value)}`);
+    const { currentDate, ...rest } = value;
+    return { json: json(rest, what), currentDate, raw: value };
+  }
+
+  function seconds(currentDate) {
+    if (currentDate === undefined || currentDate === null) return Date.now() / 1000;
+    if (currentDate instanceof Date) {
+      const time = currentDate.getTime();
+      if (!Number.isFinite(time)) throw invalid('currentDate is an invalid Date');
+      return time / 1000;
+    }
+    if (typeof currentDate === 'number' && Number.isFinite(currentDate)) return currentDate;
+    throw invalid(`currentDate must be a Date or seconds since the epoch, not ${describe(currentDate)}`);
+  }
+
+  function call(fn) {
+    try {
+      return fn();
+    } catch (error) {
+      throw toError(error);
+    }
+  }
+
+  function forget(ring) {
+    let ids;
+    try {
+      ids = Array.from(ring.ids);
+    } catch {
+      return;
+    }
+    nodeHost?.forget(ids);
+    subtleHost?.forget(ids);
+  }
+
+  function remember(cacheKey, make) {
+    let ring = rings.get(cacheKey);
+    if (ring !== undefined) {
+      rings.delete(cacheKey);
+      rings.set(cacheKey, ring);
+      return ring;
+    }
+    ring = call(make);
+    rings.set(cacheKey, ring);
+    if (rings.size > RING_CACHE_SIZE) {
+      const [oldest, old] = rings.entries().next().value;
+      rings.delete(oldest);
+      forget(old);
+    }
+    return ring;
+  }
+
+  /** A key argument (JWK, JWKS, JSON text, PEM, secret) as a parsed wasm KeyRing, cached by content. */
+  function keyRing(key, signing, what) {
+    const mode = signing ? 's' : 'v';
+    if (typeof key === 'string') {
+      const value = text(key, what);
+      return remember(mode + value, () => wasm.KeyRing.fromText(value, signing));
+    }
+    if (key instanceof ArrayBuffer) key = new Uint8Array(key);
+    if (key instanceof Uint8Array) {
+      if (key.length > limits.input) throw toError(wasm.oversizedInput(what, key.length, false));
+      let id = mode + 'b';
+      for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
+      const bytes = key.slice();
+      return remember(id, () => wasm.KeyRing.fromSecret(bytes));
+    }
+    if (isObject(key)) {
+      const value = json(key, what);
+      return remember(mode + value, () => wasm.KeyRing.fromText(value, signing));
+    }
+    throw invalid(`${what} must be a JWK, a JWK Set, a PEM string or a secret, not ${describe(key)}`);
+  }
+
+  async function ready() {
+    if (!platform.isReady()) await platform.init();
+    ensureReady();
+  }
+
+  async function verifyWith(token, keyOrJwks, opts, assertion) {
+    await ready();
+    text(token, 'the token', true);
+    const ring = keyRing(keyOrJwks, false, 'keyOrJwks');
+    const { json: optionsJson, currentDate } = options(opts);
+    const now = seconds(currentDate);
+    const mode = activeBackend();
+    if (mode !== 'webcrypto') {
+      const host = mode === 'node' ? nodeHost : undefined;
+      return JSON.parse(call(() => wasm.verifyJwt(ring, token, optionsJson, now, host, assertion)));
+    }
+    const pending = call(() => wasm.beginVerify(ring, token, optionsJson, assertion));
+    try {
+      const valid = await subtleHost.verify(ring, pending);
+      return JSON.parse(call(() => pending.finish(ring, valid, now)));
+    } finally {
+      pending.free();
+    }
+  }
+
+  async function signWith(begin, sync, ring) {
+    const mode = activeBackend();
+    if (mode !== 'webcrypto') return call(() => sync(mode === 'node' ? nodeHost : undefined));
+    const pending = call(begin);
+    try {
+      const signature = await subtleHost.sign(ring, pending);
+      return call(() => pending.finish(ring, signature));
+    } finally {
+      pending.free();
+    }
+  }
+
+  const api = {
+    /** Loads the wasm (automatic in Node; one awaited call in a browser). */
+    init: () => ready(),
+
+    /** Chooses who computes signatures: 'auto' | 'node' | 'webcrypto' | 'wasm'. */
+    setCryptoBackend(name) {
+      if (!BACKENDS.includes(name)) throw invalid(`backend must be one of ${BACKENDS.join(', ')}, not ${String(name)}`);
+      if ((name === 'node' && !nodeHost) || (name === 'webcrypto' && !subtleHost)) {
+        throw new JwtEdgeError('ERR_JOSE_NOT_SUPPORTED', `the ${name} crypto backend is not available here`);
+      }
+      backend = name;
+    },
+
+    /** The backend in use: 'node', 'webcrypto' or 'wasm'. */
+    getCryptoBackend: () => activeBackend(),
+
+    /** Every error code the API can raise. */
+    errorCodes() {
+      ensureReady();
+      return [...wasm.errorCodes(), 'ERR_WASM_NOT_INITIALIZED'];
+    },
+
+    jwkToPem(jwk, opts) {
+      ensureReady();
+      const jwkText = typeof jwk === 'string' ? text(jwk, 'the JWK') : isObject(jwk) ? json(jwk, 'the JWK') : null;
+      if (jwkText === null) throw invalid(`the JWK must be an object or JSON text, not ${describe(jwk)}`);
+      const { raw } = options(opts);
+      if (raw.format !== undefined && typeof raw.format !== 'string') throw invalid('option "format" must be a string');
+      return call(() => wasm.jwkToPem(jwkText, raw.format));
+    },
+
+    pemToJwk(pem, opts) {
+      ensureReady();
+      text(pem, 'the PEM');
+      const { json: optionsJson } = options(opts);
+      return JSON.parse(call(() => wasm.pemToJwk(pem, optionsJson)));
+    },
+
+    jwkThumbprint(jwk) {
+      ensureReady();
+      const jwkText = typeof jwk === 'string' ? text(jwk, 'the JWK') : isObject(jwk) ? json(jwk, 'the JWK') : null;
+      if (jwkText === null) throw invalid(`the JWK must be an object or JSON text, not ${describe(jwk)}`);
+      return call(() => wasm.jwkThumbprint(jwkText));
+    },
+
+    async generateKeyPair(alg, opts) {
+      await ready();
+      text(alg, 'alg');
+      const { raw } = options(opts);
+      const { modulusLength, kid } = raw;
+      if (modulusLength !== undefined && !(Number.isInteger(modulusLength) && modulusLength > 0 && modulusLength < 2 ** 32)) {
+        throw invalid('option "modulusLength" must be a positive integer');
+      }
+      if (kid !== undefined && typeof kid !== 'string') throw invalid('option "kid" must be a string');
+      const bits = modulusLength ?? 2048;
+      const mode = activeBackend();
+      // RSA key generation is far faster natively; the core checks the result.
+      if (/^[RP]S(256|384|512)$/.test(alg) && [2048, 3072, 4096].includes(bits) && mode !== 'wasm') {
+        let jwk;
+        if (mode === 'node') {
+          const { privateKey } = await new Promise((resolve, reject) => {
+            platform.nodeCrypto.generateKeyPair('rsa', { modulusLength: bits, publicExponent: 65537 }, (error, publicKey, privateKey) =>
+              error ? reject(error) : resolve({ publicKey, privateKey }));
+          });
+          jwk = privateKey.export({ format: 'jwk' });
+        } else {
+          jwk = await subtleHost.generateRsa(bits);
+        }
+        return JSON.parse(call(() => wasm.importKeyPair(alg, modulusLength, kid, JSON.stringify(jwk))));
+      }
+      return JSON.parse(call(() => wasm.generateKeyPair(alg, modulusLength, kid)));
+    },
+
+    async generateSecret(alg, opts) {
+      await ready();
+      text(alg, 'alg');
+      const { raw } = options(opts);
+      if (raw.kid !== undefined && typeof raw.kid !== 'string') throw invalid('option "kid" must be a string');
+      return JSON.parse(call(() => wasm.generateSecret(alg, raw.kid)));
+    },
+
+    decodeJwt(token) {
+      ensureReady();
+      text(token, 'the token', true);
+      return JSON.parse(call(() => wasm.decodeJwt(token)));
+    },
+
+    async signJwt(payload, key, opts) {
+      await ready();
+      if (!isObject(payload)) throw invalid(`the payload must be an object of claims, not ${describe(payload)}`);
+      const payloadJson = json(payload, 'the payload');
+      const ring = keyRing(key, true, 'the key');
+      const { json: optionsJson } = options(opts);
+      return signWith(
+        () => wasm.beginSign(ring, payloadJson, optionsJson),
+        (host) => wasm.signJwt(ring, payloadJson, optionsJson, host),
+        ring,
+      );
+    },
+
+    verifyJwt: (token, keyOrJwks, opts) => verifyWith(token, keyOrJwks, opts, false),
+
+    async buildAssertion(request, key, opts) {
+      await ready();
+      const { json: requestJson, currentDate } = options(request, 'the assertion request');
+      if (request === undefined || request === null) throw invalid('the assertion request must be an object');
+      const now = seconds(currentDate);
+      const ring = keyRing(key, true, 'the key');
+      const { json: optionsJson } = options(opts);
+      return JSON.parse(await signWith(
+        () => wasm.beginBuildAssertion(requestJson, ring, optionsJson, now),
+        (host) => wasm.buildAssertion(requestJson, ring, optionsJson, now, host),
+        ring,
+      ));
+    },
+
+    verifyAssertion: (assertion, keyOrJwks, opts) => verifyWith(assertion, keyOrJwks, opts, true),
+
+    /** Every verification check with its outcome, for a person debugging a token. */
+    async verifyReport(token, keyOrJwks, opts) {
+      await ready();
+      text(token, 'the token', true);
+      const ring = keyRing(keyOrJwks, false, 'keyOrJwks');
+      const { json: optionsJson, currentDate } = options(opts);
+      const now = seconds(currentDate);
+      return call(() => wasm.verifyReport(ring, token, optionsJson, now));
+    },
+
+    lintClaims(payload, opts) {
+      ensureReady();
+      if (!isObject(payload)) throw invalid(`the payload must be an object of claims, not ${describe(payload)}`);
+      const payloadJson = json(payload, 'the payload');
+      const { raw, currentDate } = options(opts);
+      if (raw.profile !== undefined && typeof raw.profile !== 'string') throw invalid('option "profile" must be a string');
+      const now = seconds(currentDate);
+      return call(() => wasm.lintClaims(payloadJson, raw.profile, now));
+    },
+  };
+  return api;
+}

@@ -1,0 +1,482 @@
+// The playground: a face over the jwt-edge npm package. All token and key
+// logic is the core's (through ./engine.js); this file only wires inputs to
+// calls and results to the page.
+import * as engine from './engine.js';
+
+const $ = (id) => document.getElementById(id);
+const now = () => Math.floor(Date.now() / 1000);
+const MULESOFT_TOKEN_ENDPOINT = 'https://anypoint.mulesoft.com/accounts/api/v2/oauth2/token';
+
+// ----------------------------------------------------------------- tabs --
+const tabs = ['keys', 'sign', 'verify'];
+function showTab(name) {
+  for (const tab of tabs) {
+    const selected = tab === name;
+    $(`tab-${tab}`).setAttribute('aria-selected', String(selected));
+    $(`tab-${tab}`).tabIndex = selected ? 0 : -1;
+    $(`panel-${tab}`).hidden = !selected;
+  }
+}
+for (const tab of tabs) {
+  $(`tab-${tab}`).addEventListener('click', () => showTab(tab));
+  $(`tab-${tab}`).addEventListener('keydown', (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
+    showTab(next);
+    $(`tab-${next}`).focus();
+  });
+}
+
+// --------------------------------------------------------------- errors --
+function describe(error) {
+  if (error && error.code) return `${error.code}: ${error.message}`;
+  return String(error && error.message ? error.message : error);
+}
+function showError(id, error) {
+  const node = $(id);
+  if (error === null || error === undefined) {
+    node.hidden = true;
+    node.textContent = '';
+    return;
+  }
+  node.textContent = typeof error === 'string' ? error : describe(error);
+  node.hidden = false;
+}
+
+// --------------------------------------------------------------- output --
+function card(container, title, text, filename) {
+  const box = document.createElement('div');
+  box.className = 'card';
+  const heading = document.createElement('h3');
+  const label = document.createElement('span');
+  label.textContent = title;
+  const actions = document.createElement('span');
+  actions.className = 'actions';
+  const copy = document.createElement('button');
+  copy.type = 'button';
+  copy.textContent = 'Copy';
+  copy.setAttribute('aria-label', `Copy ${title}`);
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      copy.textContent = 'Copied';
+    } catch {
+      copy.textContent = 'Select and copy';
+    }
+    setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
+  });
+  const download = document.createElement('button');
+  download.type = 'button';
+  download.textContent = 'Download';
+  download.setAttribute('aria-label', `Download ${title}`);
+  download.addEventListener('click', () => {
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = filename;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+  actions.append(copy, download);
+  heading.append(label, actions);
+  const pre = document.createElement('pre');
+  pre.textContent = text;
+  pre.dataset.output = title;
+  box.append(heading, pre);
+  container.append(box);
+}
+
+// ----------------------------------------------------------------- keys --
+function parseKeyText(text) {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch (error) {
+      throw new Error(`not valid JSON: ${error.message}`);
+    }
+  }
+  if (!trimmed.includes('-----BEGIN ')) {
+    throw new Error('not a JWK or JWKS (JSON) nor a PEM block (-----BEGIN …-----)');
+  }
+  return trimmed;
+}
+
+function keyForms(jwk, container, prefix) {
+  const withKid = { ...jwk, kid: engine.jwkThumbprint(jwk) };
+  card(container, `${prefix}JWK (kid = RFC 7638 thumbprint)`, JSON.stringify(withKid, null, 2), 'key.jwk.json');
+  card(container, `${prefix}Thumbprint (SHA-256)`, withKid.kid, 'thumbprint.txt');
+  if (jwk.kty === 'oct') return;
+  const isPrivate = 'd' in jwk;
+  if (isPrivate) {
+    card(container, `${prefix}Public JWK`, JSON.stringify(publicJwkOf(jwk), null, 2), 'public.jwk.json');
+  }
+  const formats = [['spki', 'PEM: SPKI public key'], ['pkcs1', 'PEM: PKCS#1'], ['pkcs8', 'PEM: PKCS#8 private key'], ['sec1', 'PEM: SEC1 EC private key']];
+  for (const [format, title] of formats) {
+    try {
+      card(container, `${prefix}${title}`, engine.jwkToPem(jwk, { format }), `key.${format}.pem`);
+    } catch {
+      // This format cannot hold this key (PKCS#1 for EC, SEC1 for RSA, ...).
+    }
+  }
+}
+
+// The public half, computed by the core: through its SPKI encoding.
+function publicJwkOf(jwk) {
+  return engine.pemToJwk(engine.jwkToPem(jwk, { format: 'spki' }), { kid: 'thumbprint' });
+}
+
+function convertKeys() {
+  const container = $('key-outputs');
+  container.replaceChildren();
+  showError('key-input-error', null);
+  const text = $('key-input').value;
+  if (!text.trim()) return;
+  try {
+    const input = parseKeyText(text);
+    if (typeof input === 'string') {
+      keyForms(engine.pemToJwk(input, {}), container, '');
+    } else if (Array.isArray(input.keys)) {
+      if (input.keys.length === 0) throw new Error('the JWKS has no keys');
+      input.keys.forEach((jwk, index) => keyForms(jwk, container, `keys[${index}] `));
+    } else {
+      keyForms(input, container, '');
+    }
+  } catch (error) {
+    container.replaceChildren();
+    showError('key-input-error', error);
+  }
+}
+
+async function generate() {
+  const [alg, bits] = $('gen-alg').value.split(':');
+  $('gen-button').disabled = true;
+  try {
+    const options = bits ? { modulusLength: Number(bits) } : {};
+    const privateJwk = alg.startsWith('HS')
+      ? await engine.generateSecret(alg, { kid: 'thumbprint' })
+      : (await engine.generateKeyPair(alg, { ...options, kid: 'thumbprint' })).privateJwk;
+    $('key-input').value = JSON.stringify(privateJwk, null, 2);
+    convertKeys();
+  } catch (error) {
+    showError('key-input-error', error);
+  } finally {
+    $('gen-button').disabled = false;
+  }
+}
+
+// ----------------------------------------------------------------- sign --
+function presetClaims(preset) {
+  const t = now();
+  const jti = crypto.randomUUID();
+  switch (preset) {
+    case 'jwt': return { sub: 'user-123', iat: t, exp: t + 300 };
+    case 'jwt-bearer': return { iss: 'https://issuer.example', sub: 'user@example.com', aud: 'https://as.example/oauth2/token', iat: t, exp: t + 300, jti };
+    case 'client-assertion': return { iss: 'my-client-id', sub: 'my-client-id', aud: 'https://as.example/oauth2/token', iat: t, exp: t + 300, jti };
+    case 'mulesoft': return { iss: 'connected-app-client-id', idp_id: 'identity-provider-id', user_name: 'jdoe', aud: MULESOFT_TOKEN_ENDPOINT, iat: t, exp: t + 300, jti };
+    case 'wso2': return { iss: 'https://third-party-token-issuers.io/oauth2/token', sub: 'alice', aud: 'https://localhost:9443/oauth2/token', iat: t, exp: t + 300, jti };
+    case 'asgardeo': return { iss: 'https://third-party-token-issuers.io/oauth2/token', sub: 'alice', aud: 'https://api.asgardeo.io/t/your-org/oauth2/token', iat: t, exp: t + 300, jti };
+    default: return { iss: '0oa-client-id', sub: '0oa-client-id', aud: 'https://your-org.okta.com/oauth2/v1/token', iat: t, exp: t + 300, jti };
+  }
+}
+
+function readClaims() {
+  try {
+    const claims = JSON.parse($('claims').value);
+    if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
+      throw new Error('the claims must be a JSON object');
+    }
+    showError('claims-error', null);
+    return claims;
+  } catch (error) {
+    showError('claims-error', error instanceof SyntaxError ? `not valid JSON: ${error.message}` : error);
+    return null;
+  }
+}
+
+function lint() {
+  const list = $('lint');
+  list.replaceChildren();
+  const claims = readClaims();
+  if (!claims) return;
+  const preset = $('preset').value;
+  try {
+    const findings = engine.lintClaims(claims, preset === 'jwt' ? {} : { profile: preset });
+    for (const finding of findings) {
+      const item = document.createElement('li');
+      item.className = `${finding.severity}-finding`;
+      item.textContent = `${finding.severity}: ${finding.claim}: ${finding.message}`;
+      list.append(item);
+    }
+    if (findings.length === 0) {
+      const item = document.createElement('li');
+      item.className = 'info-finding';
+      item.textContent = 'No findings.';
+      list.append(item);
+    }
+  } catch (error) {
+    showError('claims-error', error);
+  }
+}
+
+function applyHelper(helper) {
+  const claims = readClaims() ?? {};
+  const t = now();
+  if (helper === 'iat') claims.iat = t;
+  if (helper === 'exp5m') claims.exp = t + 300;
+  if (helper === 'exp1h') claims.exp = t + 3600;
+  if (helper === 'jti') claims.jti = crypto.randomUUID();
+  $('claims').value = JSON.stringify(claims, null, 2);
+  lint();
+}
+
+let lastSigned = null;
+async function signToken() {
+  const outputs = $('sign-outputs');
+  outputs.replaceChildren();
+  for (const id of ['sign-error', 'sign-key-error']) showError(id, null);
+  $('sign-to-verify').disabled = true;
+  const claims = readClaims();
+  if (!claims) return;
+  let key;
+  try {
+    if (!$('sign-key').value.trim()) throw new Error('paste or generate a private key first');
+    key = parseKeyText($('sign-key').value);
+  } catch (error) {
+    showError('sign-key-error', error);
+    return;
+  }
+  const alg = $('sign-alg').value || undefined;
+  const preset = $('preset').value;
+  try {
+    if (preset === 'jwt') {
+      const token = await engine.signJwt(claims, key, { alg, typ: 'JWT' });
+      card(outputs, 'Token', token, 'token.jwt');
+      lastSigned = { token, key };
+    } else {
+      const { iss, sub, aud, iat, exp, jti, nbf, ...rest } = claims;
+      const request = { profile: preset, issuer: iss, subject: sub, audience: aud, jti, claims: rest };
+      if (typeof exp === 'number' && typeof iat === 'number') request.lifetime = exp - iat;
+      const endpoint = $('token-endpoint').value.trim();
+      if (endpoint) request.tokenEndpoint = endpoint;
+      const result = await engine.buildAssertion(request, key, { alg });
+      card(outputs, 'Assertion', result.assertion, 'assertion.jwt');
+      card(outputs, 'Form body (application/x-www-form-urlencoded)', result.form, 'form.txt');
+      card(outputs, 'curl', result.curl, 'token-request.sh');
+      lastSigned = { token: result.assertion, key };
+    }
+    $('sign-to-verify').disabled = false;
+  } catch (error) {
+    const keyProblem = error && /JWK|PEM|DER|KEY|WEAK/.test(error.code ?? '');
+    showError(keyProblem ? 'sign-key-error' : 'sign-error', error);
+  }
+}
+
+function sendToVerify() {
+  if (!lastSigned) return;
+  $('token').value = lastSigned.token;
+  // Verify with the public half; a secret verifies itself.
+  const key = lastSigned.key;
+  let verifyKey = key;
+  try {
+    const jwk = typeof key === 'string' ? engine.pemToJwk(key, {}) : key;
+    verifyKey = jwk.kty === 'oct' ? jwk : publicJwkOf(jwk);
+  } catch {
+    // Leave the key as given; the verify panel reports any problem inline.
+  }
+  $('verify-key').value = typeof verifyKey === 'string' ? verifyKey : JSON.stringify(verifyKey, null, 2);
+  showTab('verify');
+  decodeToken();
+}
+
+// --------------------------------------------------------------- verify --
+const REGISTERED = {
+  iss: 'issuer: who created and signed the token',
+  sub: 'subject: whom the token is about',
+  aud: 'audience: who the token is meant for',
+  exp: 'expiration time: not accepted on or after this time',
+  nbf: 'not before: not accepted before this time',
+  iat: 'issued at: when the token was made',
+  jti: 'JWT ID: unique per token, for replay detection',
+  scope: 'scopes granted (space-delimited)',
+  scp: 'scopes granted (list)',
+  client_id: 'the OAuth client the token was issued to',
+  typ: 'token type',
+};
+
+function relative(seconds) {
+  const delta = seconds - now();
+  const abs = Math.abs(delta);
+  const [value, unit] = abs < 90 ? [abs, 's'] : abs < 3570 ? [Math.round(abs / 60), 'min'] : abs < 172800 ? [Math.round(abs / 3600), 'h'] : [Math.round(abs / 86400), 'days'];
+  return delta >= 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`;
+}
+
+function timeText(claim, value) {
+  if (typeof value !== 'number') return `${JSON.stringify(value)} (not a number: invalid)`;
+  const date = new Date(value * 1000);
+  if (Number.isNaN(date.getTime())) return `${value} (out of range)`;
+  const verb = claim === 'exp' ? (value <= now() ? 'expired' : 'expires') : claim === 'nbf' ? 'valid from' : 'issued';
+  return `${value} = ${date.toLocaleString()} local, ${date.toISOString().replace('.000Z', 'Z')} UTC (${verb} ${relative(value)})`;
+}
+
+function decodeToken() {
+  showError('token-error', null);
+  const colored = $('token-colored');
+  colored.replaceChildren();
+  $('decoded-header').textContent = '';
+  $('decoded-payload').textContent = '';
+  const table = $('claims-table');
+  table.hidden = true;
+  table.tBodies[0].replaceChildren();
+  const token = $('token').value.trim();
+  if (!token) return;
+  const parts = token.split('.');
+  parts.forEach((part, index) => {
+    if (index > 0) colored.append('.');
+    const span = document.createElement('span');
+    span.className = ['h', 'p', 's'][index] ?? 's';
+    span.textContent = part;
+    colored.append(span);
+  });
+  try {
+    const { header, payload } = engine.decodeJwt(token);
+    $('decoded-header').textContent = JSON.stringify(header, null, 2);
+    $('decoded-payload').textContent = JSON.stringify(payload, null, 2);
+    for (const [claim, value] of Object.entries(payload)) {
+      if (!(claim in REGISTERED)) continue;
+      const row = table.tBodies[0].insertRow();
+      row.dataset.claim = claim;
+      row.insertCell().textContent = claim;
+      row.insertCell().textContent = ['exp', 'nbf', 'iat'].includes(claim) ? timeText(claim, value) : JSON.stringify(value);
+      row.insertCell().textContent = REGISTERED[claim];
+    }
+    table.hidden = table.tBodies[0].rows.length === 0;
+  } catch (error) {
+    showError('token-error', error);
+  }
+}
+
+function verifyOptions() {
+  const options = { currentDate: new Date() };
+  const algorithms = $('opt-algorithms').value.split(/[\s,]+/).filter(Boolean);
+  if (algorithms.length) options.algorithms = algorithms;
+  const issuer = $('opt-issuer').value.trim();
+  if (issuer) options.issuer = issuer;
+  const audience = $('opt-audience').value.trim();
+  if (audience) options.audience = audience;
+  const maxAge = $('opt-max-age').value.trim();
+  if (maxAge) options.maxTokenAge = /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge;
+  const tolerance = $('opt-tolerance').value.trim();
+  if (tolerance) options.clockTolerance = /^\d+$/.test(tolerance) ? Number(tolerance) : tolerance;
+  return options;
+}
+
+async function verifyToken() {
+  const list = $('checks');
+  list.replaceChildren();
+  for (const id of ['verify-error', 'verify-key-error', 'token-error']) showError(id, null);
+  const token = $('token').value.trim();
+  if (!token) {
+    showError('token-error', 'paste a token first');
+    return;
+  }
+  let key;
+  try {
+    if (!$('verify-key').value.trim()) throw new Error('paste the key to verify with');
+    key = parseKeyText($('verify-key').value);
+  } catch (error) {
+    showError('verify-key-error', error);
+    return;
+  }
+  try {
+    const checks = await engine.verifyReport(token, key, verifyOptions());
+    for (const check of checks) {
+      const item = document.createElement('li');
+      item.className = check.status;
+      item.dataset.check = check.check;
+      const verdict = document.createElement('span');
+      verdict.className = 'verdict';
+      verdict.textContent = { passed: '✓ pass', failed: '✗ fail', skipped: '– skip' }[check.status] ?? check.status;
+      item.append(verdict, ` ${check.check}`);
+      if (check.code) {
+        const code = document.createElement('code');
+        code.textContent = ` ${check.code}`;
+        item.append(code, `: ${check.message}`);
+      }
+      list.append(item);
+    }
+    const valid = checks.every((c) => c.status !== 'failed') && checks.some((c) => c.check === 'signature' && c.status === 'passed');
+    const summary = document.createElement('li');
+    summary.className = valid ? 'passed' : 'failed';
+    summary.dataset.check = 'result';
+    summary.textContent = valid ? 'Token is valid under these options.' : 'Token is NOT valid under these options.';
+    list.prepend(summary);
+  } catch (error) {
+    const keyProblem = error && /JWK|PEM|DER|KEY/.test(error.code ?? '');
+    showError(keyProblem ? 'verify-key-error' : 'verify-error', error);
+  }
+}
+
+function shareLink() {
+  const params = new URLSearchParams();
+  params.set('token', $('token').value.trim());
+  for (const [name, id] of [['algorithms', 'opt-algorithms'], ['issuer', 'opt-issuer'], ['audience', 'opt-audience'], ['maxTokenAge', 'opt-max-age'], ['clockTolerance', 'opt-tolerance']]) {
+    const value = $(id).value.trim();
+    if (value) params.set(name, value);
+  }
+  const url = `${location.origin}${location.pathname}#${params}`;
+  navigator.clipboard.writeText(url).catch(() => {});
+  $('share-button').textContent = 'Link copied';
+  history.replaceState(null, '', `#${params}`);
+  setTimeout(() => { $('share-button').textContent = 'Copy share link'; }, 1500);
+}
+
+function loadFragment() {
+  if (!location.hash.startsWith('#')) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has('token')) return;
+  $('token').value = params.get('token');
+  for (const [name, id] of [['algorithms', 'opt-algorithms'], ['issuer', 'opt-issuer'], ['audience', 'opt-audience'], ['maxTokenAge', 'opt-max-age'], ['clockTolerance', 'opt-tolerance']]) {
+    if (params.has(name)) $(id).value = params.get(name);
+  }
+  showTab('verify');
+  decodeToken();
+}
+
+// ---------------------------------------------------------------- start --
+function debounce(fn, ms) {
+  let timer;
+  return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
+}
+
+async function start() {
+  try {
+    await engine.ready();
+  } catch (error) {
+    $('status').textContent = `The WebAssembly module failed to load: ${describe(error)}`;
+    return;
+  }
+  $('key-input').addEventListener('input', debounce(convertKeys, 250));
+  $('gen-button').addEventListener('click', generate);
+  $('preset').addEventListener('change', () => {
+    $('claims').value = JSON.stringify(presetClaims($('preset').value), null, 2);
+    lint();
+  });
+  $('claims').addEventListener('input', debounce(lint, 200));
+  for (const button of document.querySelectorAll('[data-helper]')) {
+    button.addEventListener('click', () => applyHelper(button.dataset.helper));
+  }
+  $('sign-button').addEventListener('click', signToken);
+  $('sign-to-verify').addEventListener('click', sendToVerify);
+  $('token').addEventListener('input', debounce(decodeToken, 150));
+  $('verify-button').addEventListener('click', verifyToken);
+  $('share-button').addEventListener('click', shareLink);
+  $('claims').value = JSON.stringify(presetClaims($('preset').value), null, 2);
+  lint();
+  loadFragment();
+  $('status').textContent = 'Ready. Nothing leaves this tab.';
+  document.body.dataset.ready = 'true';
+}
+
+start();

@@ -1,0 +1,20 @@
+// The one place the playground touches the npm package: the browser build in
+// ./pkg (copied there by `make build-www`). Loading is the single awaited call.
+import init, * as jwtEdge from './pkg/web.js';
+
+export const ready = () => init();
+
+export const {
+  jwkToPem,
+  pemToJwk,
+  jwkThumbprint,
+  generateKeyPair,
+  generateSecret,
+  decodeJwt,
+  signJwt,
+  verifyJwt,
+  verifyReport,
+  buildAssertion,
+  lintClaims,
+  JwtEdgeError,
+} = jwtEdge;

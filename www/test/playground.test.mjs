@@ -1,0 +1,215 @@
+// End-to-end tests of the playground in headless Chromium (Debian's
+// /usr/bin/chromium driven by playwright-core). Run by `make test-www`
+// against the built page in dist/www, served on loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '../..');
+const site = join(root, 'dist/www');
+const shots = join(root, 'target/screenshots');
+mkdirSync(shots, { recursive: true });
+
+let server;
+let origin;
+let browser;
+let page;
+const foreignRequests = [];
+const consoleErrors = [];
+
+before(async () => {
+  server = spawn('python3', [join(root, 'www/serve.py'), site, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  origin = await new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start')), 10_000);
+    server.stdout.on('data', (chunk) => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(String(chunk));
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(match[1]);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    // playwright gives every launch a new, empty profile directory.
+  });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  page = await context.newPage();
+  page.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:')) foreignRequests.push(url);
+  });
+  page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+const output = (title) => page.locator(`pre[data-output="${title}"]`);
+const tab = async (name) => page.click(`#tab-${name}`);
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+test('a JWK converts to PEM and back to the same key', async () => {
+  await tab('keys');
+  await page.selectOption('#gen-alg', 'ES256');
+  await page.click('#gen-button');
+  await output('JWK (kid = RFC 7638 thumbprint)').waitFor();
+  const jwk = JSON.parse(await output('JWK (kid = RFC 7638 thumbprint)').textContent());
+  const thumbprint = await output('Thumbprint (SHA-256)').textContent();
+  const pkcs8 = await output('PEM: PKCS#8 private key').textContent();
+  const sec1 = await output('PEM: SEC1 EC private key').textContent();
+  assert.match(pkcs8, /^-----BEGIN PRIVATE KEY-----\n/);
+  assert.match(sec1, /^-----BEGIN EC PRIVATE KEY-----\n/);
+  assert.equal(await output('PEM: PKCS#1').count(), 0, 'no PKCS#1 for EC keys');
+  await shot('keys');
+
+  // Paste the PKCS#8 PEM back: same key, same thumbprint.
+  await page.fill('#key-input', pkcs8);
+  await page.waitForFunction((kid) => document.querySelector('pre[data-output="Thumbprint (SHA-256)"]')?.textContent === kid, thumbprint);
+  const back = JSON.parse(await output('JWK (kid = RFC 7638 thumbprint)').textContent());
+  assert.deepEqual({ ...back, kid: undefined }, { ...jwk, kid: undefined });
+  assert.equal(back.d, jwk.d);
+
+  // And the SPKI public key gives the public JWK with the same thumbprint.
+  const spki = await output('PEM: SPKI public key').textContent();
+  await page.fill('#key-input', spki);
+  await page.waitForFunction(() => !document.querySelector('pre[data-output="PEM: PKCS#8 private key"]'));
+  assert.equal(await output('Thumbprint (SHA-256)').textContent(), thumbprint);
+});
+
+test('an Ed25519 key builds an Okta assertion that verifies on the verify panel', async () => {
+  await tab('keys');
+  await page.selectOption('#gen-alg', 'EdDSA');
+  await page.click('#gen-button');
+  await page.waitForFunction(() => document.querySelector('#key-input').value.includes('"Ed25519"'));
+  const privateJwk = await page.inputValue('#key-input');
+
+  await tab('sign');
+  await page.selectOption('#preset', 'okta');
+  const claims = JSON.parse(await page.inputValue('#claims'));
+  assert.equal(claims.iss, claims.sub, 'the Okta preset starts with iss = sub');
+  await page.fill('#sign-key', privateJwk);
+  await page.click('[data-helper="exp5m"]');
+  await page.click('#sign-button');
+  await output('Assertion').waitFor();
+  const form = await output('Form body (application/x-www-form-urlencoded)').textContent();
+  assert.match(form, /client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer/);
+  assert.match(await output('curl').textContent(), /^curl -X POST 'https:\/\/your-org\.okta\.com\/oauth2\/v1\/token'/);
+  await shot('sign');
+
+  await page.click('#sign-to-verify');
+  await page.fill('#opt-audience', claims.aud);
+  await page.click('#verify-button');
+  await page.locator('#checks li[data-check="result"]').waitFor();
+  assert.equal(await page.locator('#checks li[data-check="result"]').getAttribute('class'), 'passed');
+  assert.equal(await page.locator('#checks li[data-check="signature"]').getAttribute('class'), 'passed');
+  assert.equal(await page.locator('#checks li[data-check="aud"]').getAttribute('class'), 'passed');
+  assert.doesNotMatch(await page.inputValue('#verify-key'), /"d"/, 'verification uses the public key');
+  await shot('verify');
+});
+
+test('an expired token shows the expiry check failing with its code', async () => {
+  // Sign a token that expired an hour ago with a fresh HMAC secret.
+  await tab('keys');
+  await page.selectOption('#gen-alg', 'HS256');
+  await page.click('#gen-button');
+  await page.waitForFunction(() => document.querySelector('#key-input').value.includes('"oct"'));
+  const secret = await page.inputValue('#key-input');
+  await tab('sign');
+  await page.selectOption('#preset', 'jwt');
+  const t = Math.floor(Date.now() / 1000);
+  await page.fill('#claims', JSON.stringify({ sub: 'old', iat: t - 7200, exp: t - 3600 }));
+  await page.fill('#sign-key', secret);
+  await page.click('#sign-button');
+  await output('Token').waitFor();
+  await page.click('#sign-to-verify');
+  await page.locator('#claims-table tr[data-claim="exp"]').waitFor();
+  assert.match(await page.locator('#claims-table tr[data-claim="exp"]').textContent(), /expired 1 h ago/);
+  assert.match(await page.locator('#claims-table tr[data-claim="exp"]').textContent(), /UTC/);
+  await page.click('#verify-button');
+  const exp = page.locator('#checks li[data-check="exp"]');
+  await exp.waitFor();
+  assert.equal(await exp.getAttribute('class'), 'failed');
+  assert.match(await exp.textContent(), /ERR_JWT_EXPIRED/);
+  assert.equal(await page.locator('#checks li[data-check="signature"]').getAttribute('class'), 'passed');
+  assert.equal(await page.locator('#checks li[data-check="result"]').getAttribute('class'), 'failed');
+  await shot('verify-expired');
+});
+
+test('garbage in every input gives an inline error, never a blank page', async () => {
+  const cases = [
+    ['keys', '#key-input', '#key-input-error', null],
+    ['sign', '#claims', '#claims-error', null],
+    ['sign', '#sign-key', '#sign-key-error', '#sign-button'],
+    ['verify', '#token', '#token-error', null],
+    ['verify', '#verify-key', '#verify-key-error', '#verify-button'],
+  ];
+  const keyGarbage = ['garbage!!', '{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', '{"keys": 5}'];
+  const garbageFor = {
+    '#key-input': keyGarbage,
+    '#claims': ['garbage!!', '[1, 2]', '{"exp":', '"just a string"'],
+    '#sign-key': keyGarbage,
+    '#token': ['garbage!!', 'a.b.c', '{"kty":"EC"}', 'e30.e30.'],
+    '#verify-key': keyGarbage,
+  };
+  for (const [panel, input, error, trigger] of cases) {
+    for (const garbage of garbageFor[input]) {
+      await tab(panel);
+      if (input === '#verify-key') await page.fill('#token', 'eyJhbGciOiJFUzI1NiJ9.e30.AAAA');
+      if (input === '#sign-key') await page.fill('#claims', '{"sub":"x"}');
+      await page.fill(input, garbage);
+      if (trigger) await page.click(trigger);
+      const node = page.locator(error);
+      await node.waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {
+        throw new Error(`no inline error for ${JSON.stringify(garbage)} in ${input}`);
+      });
+      assert.ok((await node.textContent()).length > 5, `${input}: message shown`);
+    }
+  }
+  await shot('errors');
+  // The page is still alive and working after all of that.
+  await tab('keys');
+  await page.fill('#key-input', '');
+  await page.selectOption('#gen-alg', 'EdDSA');
+  await page.click('#gen-button');
+  await output('Thumbprint (SHA-256)').waitFor();
+});
+
+test('a share link carries the token and options, never a key', async () => {
+  await tab('verify');
+  await page.fill('#token', 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA');
+  await page.fill('#opt-issuer', 'https://idp.example');
+  await page.fill('#verify-key', '{"kty":"oct","k":"c2VjcmV0"}');
+  await page.click('#share-button');
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /token=eyJhbGciOiJFUzI1NiJ9/);
+  assert.match(hash, /issuer=https/);
+  assert.doesNotMatch(hash, /c2VjcmV0|kty/);
+});
+
+test('the page stays on its own origin and phone-sized screens still fit', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await tab('keys');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `horizontal overflow of ${overflow}px on a phone`);
+  await shot('phone');
+  // Every control is labelled.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('textarea, input, select')]
+    .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).map((el) => el.id));
+  assert.deepEqual(unlabelled, []);
+  assert.deepEqual(foreignRequests, [], 'requests outside the page origin');
+  assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource.*favicon/.test(e)), []);
+});
