@@ -14,7 +14,6 @@ RUST_TARGETS := wasm32-unknown-unknown wasm32-wasip1 thumbv7em-none-eabihf
 SETUP_TARGETS := setup-core
 BUILD_TARGETS := build-core
 TEST_TARGETS := test-core
-DEMO_TARGETS :=
 
 .PHONY: help setup build test demo bench lint fmt clean \
         setup-core build-core test-core lint-core demo-core
@@ -29,7 +28,9 @@ help:
 setup: $(SETUP_TARGETS)
 build: setup $(BUILD_TARGETS)
 test: setup $(TEST_TARGETS)
-demo: setup $(DEMO_TARGETS) demo-core
+# The seed flows in the core, then the playground and Envoy side by side.
+demo: build
+	scripts/demo.sh
 
 # ---------------------------------------------------------------- core ----
 

@@ -94,9 +94,17 @@ pub fn require_scopes(payload: &Map<String, Value>, required: &[String]) -> Resu
 pub fn payload_segment(token: &str) -> Result<&str> {
     let token = token.trim();
     let mut segments = token.split('.');
-    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
         (Some(_), Some(payload), Some(_), None) => Ok(payload),
-        _ => bail!(JwsInvalid, "a compact JWS has three base64url segments separated by dots"),
+        _ => bail!(
+            JwsInvalid,
+            "a compact JWS has three base64url segments separated by dots"
+        ),
     }
 }
 
@@ -159,7 +167,10 @@ mod tests {
             claim_at_path(&payload, "realm_access.roles"),
             Some(&json!(["admin", "ops"]))
         );
-        assert_eq!(claim_at_path(&payload, "https://example.com/tier"), Some(&json!("gold")));
+        assert_eq!(
+            claim_at_path(&payload, "https://example.com/tier"),
+            Some(&json!("gold"))
+        );
         assert_eq!(claim_at_path(&payload, "realm_access.missing"), None);
         assert_eq!(claim_at_path(&payload, "n.x"), None);
         assert!(require_claim(&payload, "realm_access.roles", &[json!("ops")]).is_ok());

@@ -11,6 +11,20 @@
 //! - [`assertion`]: RFC 7523 assertions, product presets, their verifier.
 //! - [`lint`]: a claim linter for assertions people build by hand.
 //! - [`crypto`]: the signature backend trait and the pure-Rust backend.
+//!
+//! # Limits
+//!
+//! Untrusted input is bounded before it can cost time or memory. Each limit
+//! fails with its own [`ErrorCode`]; the value at the limit is accepted, one
+//! more is refused.
+//!
+//! | input | limit | error code |
+//! | --- | --- | --- |
+//! | token (compact JWS) length | [`jws::DEFAULT_MAX_TOKEN_BYTES`] = 16384 bytes (per policy: [`VerifyPolicy::max_token_bytes`]) | `ERR_JWT_TOO_LARGE` |
+//! | JSON nesting depth (header, payload, JWK, JWKS) | [`json::MAX_JSON_DEPTH`] = 32 levels | `ERR_JSON_TOO_DEEP` |
+//! | JWKS document length ([`JwkSet::from_json`]) | [`key::jwks::MAX_JWKS_BYTES`] = 524288 bytes (512 KiB) | `ERR_JWKS_TOO_LARGE` |
+//! | keys in a JWKS | [`key::jwks::MAX_JWKS_KEYS`] = 100 | `ERR_JWKS_TOO_MANY_KEYS` |
+//! | RSA modulus (JWK, PEM, DER, certificate) | [`key::MAX_RSA_BITS`] = 8192 bits | `ERR_JOSE_KEY_TOO_LARGE` |
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -26,7 +40,7 @@ mod b64;
 pub mod crypto;
 pub mod error;
 #[cfg(feature = "filter")]
-mod filter;
+pub mod filter;
 pub mod gateway;
 #[cfg(feature = "js")]
 mod js;
@@ -45,8 +59,12 @@ pub use key::pem::{PemFormat, PemKind};
 pub use key::Key;
 pub use policy::{verify, verify_jws, Keys, VerifiedJws, VerifiedJwt, VerifyPolicy};
 
-/// Seconds since the Unix epoch from the system clock.
-#[cfg(feature = "std")]
+/// Seconds since the Unix epoch from the system clock. Not available on
+/// `wasm32-unknown-unknown`, which has no clock: pass the time from the host.
+#[cfg(all(
+    feature = "std",
+    not(all(target_arch = "wasm32", target_os = "unknown"))
+))]
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

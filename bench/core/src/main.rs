@@ -7,10 +7,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use jsonwebtoken as peer;
 use jwt_edge::key::generate::{generate, KeySpec};
 use jwt_edge::policy::Keys;
 use jwt_edge::{sign, verify, Algorithm, Jwk, PemFormat, SignOptions, VerifyPolicy};
-use jsonwebtoken as peer;
 use serde_json::json;
 
 const BATCHES: usize = 9;
@@ -31,17 +31,26 @@ fn main() {
         (Algorithm::EdDsa, peer::Algorithm::EdDSA),
         (Algorithm::Hs256, peer::Algorithm::HS256),
     ] {
-        let private = Jwk::new(generate(KeySpec::for_algorithm(alg, None).expect("spec")).expect("key"));
+        let private =
+            Jwk::new(generate(KeySpec::for_algorithm(alg, None).expect("spec")).expect("key"));
         let (peer_encoding, peer_decoding) = peer_keys(&private, alg);
-        let verifier = if alg.is_symmetric() { private.clone() } else { private.to_public().expect("public") };
+        let verifier = if alg.is_symmetric() {
+            private.clone()
+        } else {
+            private.to_public().expect("public")
+        };
         let mut policy = VerifyPolicy::new(&[alg]).expect("policy");
         policy.audience = vec!["api".into()];
         let mut validation = peer::Validation::new(peer_alg);
         validation.set_audience(&["api"]);
-        let options = SignOptions { alg: Some(alg), ..SignOptions::default() };
+        let options = SignOptions {
+            alg: Some(alg),
+            ..SignOptions::default()
+        };
         let token = sign(&claims_map, private.key(), &options).expect("sign");
         // Both libraries must accept each other's tokens before being timed.
-        peer::decode::<serde_json::Value>(&token, &peer_decoding, &validation).expect("peer verifies ours");
+        peer::decode::<serde_json::Value>(&token, &peer_decoding, &validation)
+            .expect("peer verifies ours");
         let header = peer::Header::new(peer_alg);
         let peer_token = peer::encode(&header, &claims, &peer_encoding).expect("peer signs");
         verify(&peer_token, Keys::Single(&verifier), &policy, now).expect("we verify the peer's");
@@ -50,7 +59,10 @@ fn main() {
             black_box(verify(black_box(&token), Keys::Single(&verifier), &policy, now).is_ok());
         });
         let theirs = median_ops(|| {
-            black_box(peer::decode::<serde_json::Value>(black_box(&token), &peer_decoding, &validation).is_ok());
+            black_box(
+                peer::decode::<serde_json::Value>(black_box(&token), &peer_decoding, &validation)
+                    .is_ok(),
+            );
         });
         row(alg, "verify", ours, theirs);
         let ours = median_ops(|| {
@@ -66,8 +78,13 @@ fn main() {
 fn peer_keys(private: &Jwk, alg: Algorithm) -> (peer::EncodingKey, peer::DecodingKey) {
     let key = private.key();
     if alg.is_symmetric() {
-        let jwt_edge::Key::Secret(secret) = key else { unreachable!("HMAC keys are secrets") };
-        return (peer::EncodingKey::from_secret(secret), peer::DecodingKey::from_secret(secret));
+        let jwt_edge::Key::Secret(secret) = key else {
+            unreachable!("HMAC keys are secrets")
+        };
+        return (
+            peer::EncodingKey::from_secret(secret),
+            peer::DecodingKey::from_secret(secret),
+        );
     }
     let private_pem = key.to_pem(Some(PemFormat::Pkcs8)).expect("pkcs8");
     let public_pem = key.to_pem(Some(PemFormat::Spki)).expect("spki");
@@ -111,5 +128,8 @@ fn median_ops(mut op: impl FnMut()) -> f64 {
 }
 
 fn row(alg: Algorithm, operation: &str, ours: f64, theirs: f64) {
-    println!("| {alg} | {operation} | {ours:.0} | {theirs:.0} | {:.2} |", ours / theirs);
+    println!(
+        "| {alg} | {operation} | {ours:.0} | {theirs:.0} | {:.2} |",
+        ours / theirs
+    );
 }

