@@ -82,6 +82,12 @@ impl TokenCache {
         self.entries.len()
     }
 
+    /// True when nothing is cached.
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// The verified `token` if it is still valid at `now` (strictly
     /// before its `valid_until`); an expired entry is dropped.
     pub fn get(&mut self, token: &str, now: i64) -> Option<Rc<Verified>> {
