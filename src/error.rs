@@ -22,7 +22,8 @@ pub enum ErrorCode {
     KeyTypeMismatch,
     /// The key is too weak: RSA under 2048 bits, an HMAC secret shorter than the hash.
     WeakKey,
-    /// The key is too large to be processed safely (RSA over 8192 bits).
+    /// The key is too large to be processed safely (an RSA modulus over
+    /// [`crate::key::MAX_RSA_BITS`] = 8192 bits).
     KeyTooLarge,
     /// A JWK is malformed.
     JwkInvalid,
@@ -50,12 +51,17 @@ pub enum ErrorCode {
     JwtExpired,
     /// A claim failed validation; see [`Error::claim`] and [`Error::reason`].
     ClaimValidationFailed,
-    /// The token exceeds the verifier's size limit.
+    /// The token exceeds the verifier's size limit
+    /// ([`crate::jws::DEFAULT_MAX_TOKEN_BYTES`] unless the policy says otherwise).
     TokenTooLarge,
-    /// JSON nests deeper than the verifier allows.
+    /// JSON nests deeper than the verifier allows ([`crate::json::MAX_JSON_DEPTH`]).
     JsonTooDeep,
     /// The randomness source failed.
     RandomnessUnavailable,
+    /// A JWKS document is longer than [`crate::key::jwks::MAX_JWKS_BYTES`].
+    JwksTooLarge,
+    /// A JWKS holds more keys than [`crate::key::jwks::MAX_JWKS_KEYS`].
+    JwksTooManyKeys,
 }
 
 impl ErrorCode {
@@ -84,6 +90,8 @@ impl ErrorCode {
             Self::TokenTooLarge => "ERR_JWT_TOO_LARGE",
             Self::JsonTooDeep => "ERR_JSON_TOO_DEEP",
             Self::RandomnessUnavailable => "ERR_RANDOMNESS_UNAVAILABLE",
+            Self::JwksTooLarge => "ERR_JWKS_TOO_LARGE",
+            Self::JwksTooManyKeys => "ERR_JWKS_TOO_MANY_KEYS",
         }
     }
 
@@ -111,6 +119,8 @@ impl ErrorCode {
         Self::TokenTooLarge,
         Self::JsonTooDeep,
         Self::RandomnessUnavailable,
+        Self::JwksTooLarge,
+        Self::JwksTooManyKeys,
     ];
 }
 

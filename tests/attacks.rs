@@ -24,6 +24,19 @@ fn valid_claims() -> Map<String, Value> {
     claims(json!({ "iss": "https://idp.example", "sub": "alice", "aud": "api", "exp": NOW + 600 }))
 }
 
+/// Signs otherwise valid claims with `claim` set to `value`, and returns
+/// the claim validation error the verifier must give.
+#[track_caller]
+fn failure_with(key: &Jwk, policy: &VerifyPolicy, claim: &str, value: Value) -> jwt_edge::Error {
+    let mut payload = valid_claims();
+    payload.insert(claim.into(), value);
+    let token = sign(&payload, key.key(), &SignOptions::default()).unwrap();
+    expect_code(
+        verify(&token, Keys::Single(key), policy, NOW),
+        ErrorCode::ClaimValidationFailed,
+    )
+}
+
 fn ed25519() -> Jwk {
     Jwk::new(generate(KeySpec::Ed25519).unwrap())
 }
@@ -259,13 +272,7 @@ fn string_exp_is_rejected() {
         json!([NOW + 600]),
         json!({"seconds": 1}),
     ] {
-        let mut payload = valid_claims();
-        payload.insert("exp".into(), exp.clone());
-        let token = sign(&payload, key.key(), &SignOptions::default()).unwrap();
-        let error = expect_code(
-            verify(&token, Keys::Single(&key), &policy, NOW),
-            ErrorCode::ClaimValidationFailed,
-        );
+        let error = failure_with(&key, &policy, "exp", exp.clone());
         assert_eq!(
             (error.claim_name(), error.reason()),
             (Some("exp"), Some(ClaimReason::Invalid)),
@@ -306,13 +313,7 @@ fn audience_mismatch_is_rejected() {
     let mut policy = VerifyPolicy::new(&[Algorithm::EdDsa]).unwrap();
     policy.audience = vec!["https://api.example".into()];
     for aud in [json!("https://other.example"), json!(["a", "b"]), json!([])] {
-        let mut payload = valid_claims();
-        payload.insert("aud".into(), aud.clone());
-        let token = sign(&payload, key.key(), &SignOptions::default()).unwrap();
-        let error = expect_code(
-            verify(&token, Keys::Single(&key), &policy, NOW),
-            ErrorCode::ClaimValidationFailed,
-        );
+        let error = failure_with(&key, &policy, "aud", aud.clone());
         assert_eq!(
             (error.claim_name(), error.reason()),
             (Some("aud"), Some(ClaimReason::CheckFailed)),

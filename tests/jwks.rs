@@ -142,7 +142,7 @@ fn malformed_sets_fail_with_codes() {
         expect_code(JwkSet::from_json(text), ErrorCode::JwksInvalid);
     }
     let too_many = json!({ "keys": vec![json!({}); jwt_edge::key::jwks::MAX_JWKS_KEYS + 1] });
-    expect_code(JwkSet::from_value(&too_many), ErrorCode::JwksInvalid);
+    expect_code(JwkSet::from_value(&too_many), ErrorCode::JwksTooManyKeys);
     let deep = format!("{{\"keys\": {}{}}}", "[".repeat(100), "]".repeat(100));
     expect_code(JwkSet::from_json(&deep), ErrorCode::JsonTooDeep);
 }

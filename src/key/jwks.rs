@@ -9,9 +9,16 @@ use super::jwk::Jwk;
 use crate::alg::Algorithm;
 use crate::error::{bail, Error, ErrorCode, Result};
 
-/// The most keys a JWKS may hold. Real sets hold a handful; the bound stops
-/// a hostile or broken JWKS endpoint from costing unbounded parsing time.
+/// The most keys a JWKS may hold (`ERR_JWKS_TOO_MANY_KEYS` beyond). Real
+/// sets hold a handful; the bound stops a hostile or broken JWKS endpoint
+/// from costing unbounded parsing time.
 pub const MAX_JWKS_KEYS: usize = 100;
+
+/// The longest JWKS document [`JwkSet::from_json`] reads, in bytes
+/// (`ERR_JWKS_TOO_LARGE` beyond), checked before any parsing. 512 KiB holds
+/// [`MAX_JWKS_KEYS`] RSA-8192 keys each with a certificate chain in `x5c`;
+/// real sets are a few kilobytes.
+pub const MAX_JWKS_BYTES: usize = 512 * 1024;
 
 /// A parsed JWK Set.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,12 +59,26 @@ impl JwkSet {
     /// Parses a JWKS document. Entries that cannot be used here are skipped
     /// (as Envoy's jwt_authn and jose do) and listed in [`JwkSet::skipped`];
     /// a document that is not a JWKS at all is an error.
+    ///
+    /// Limits: at most [`MAX_JWKS_BYTES`] bytes (`ERR_JWKS_TOO_LARGE`), at
+    /// most [`MAX_JWKS_KEYS`] entries (`ERR_JWKS_TOO_MANY_KEYS`), JSON nested
+    /// at most [`crate::json::MAX_JSON_DEPTH`] deep (`ERR_JSON_TOO_DEEP`).
     pub fn from_json(text: &str) -> Result<Self> {
+        if text.len() > MAX_JWKS_BYTES {
+            bail!(
+                JwksTooLarge,
+                "the JWKS is {} bytes, more than the limit of {MAX_JWKS_BYTES}",
+                text.len()
+            );
+        }
         let value = crate::json::parse(text, ErrorCode::JwksInvalid, "JWKS")?;
         Self::from_value(&value)
     }
 
-    /// Parses a JWKS from a JSON value.
+    /// Parses a JWKS from a JSON value. The key count limit applies
+    /// ([`MAX_JWKS_KEYS`], `ERR_JWKS_TOO_MANY_KEYS`); the byte limit cannot,
+    /// the text being already parsed: hosts reading untrusted JWKS text call
+    /// [`JwkSet::from_json`].
     pub fn from_value(value: &Value) -> Result<Self> {
         let Some(Value::Array(entries)) = value.get("keys") else {
             bail!(
@@ -67,7 +88,7 @@ impl JwkSet {
         };
         if entries.len() > MAX_JWKS_KEYS {
             bail!(
-                JwksInvalid,
+                JwksTooManyKeys,
                 "the JWKS holds {} keys, more than the limit of {MAX_JWKS_KEYS}",
                 entries.len()
             );

@@ -1,0 +1,168 @@
+//! The Envoy filter's request path, through its pure-Rust entry points: a
+//! fixed configuration with a local and a remote provider, a fuzzer-chosen
+//! JWKS response for the remote one, and a fuzzer-chosen request (method,
+//! path, Authorization header, cookie, and a token either raw or signed by
+//! a fixture key over fuzzer-chosen claims). Every request must be decided
+//! (allow, deny with a 401/403, or wait), never panic.
+#![no_main]
+
+use std::rc::Rc;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use jwt_edge::crypto::{CryptoProvider, RustCrypto};
+use jwt_edge::filter::cache::TokenCache;
+use jwt_edge::filter::config::Config;
+use jwt_edge::filter::pipeline::{decide, Env, Outcome, Trace};
+use jwt_edge::filter::remote::{decode_jwks, encode_jwks, RemoteKeys};
+use jwt_edge::filter::request::Request;
+use jwt_edge::{Algorithm, JwkSet};
+use jwt_edge_fuzz::{private_key, split, verification_keys, NOW};
+use libfuzzer_sys::fuzz_target;
+
+struct Headers(Vec<(&'static str, String)>);
+
+impl Request for Headers {
+    fn header(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn config() -> &'static Config {
+    static CONFIG: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let jwks = verification_keys().to_value().to_string();
+        let text = serde_json::json!({
+            "providers": {
+                "local": {
+                    "issuer": "https://idp.example",
+                    "audiences": ["api"],
+                    "local_jwks": { "inline_string": jwks },
+                    "from_headers": [{ "name": "authorization", "value_prefix": "Bearer " }],
+                    "from_params": ["access_token"],
+                    "from_cookies": ["session"],
+                    "forward": false,
+                    "forward_payload_header": "x-jwt-payload",
+                    "claim_to_headers": [
+                        { "header_name": "x-user", "claim_name": "sub" },
+                        { "header_name": "x-roles", "claim_name": "realm.roles" }
+                    ],
+                    "clock_skew_seconds": 60,
+                    "max_lifetime_seconds": 3600,
+                    "jwt_cache_config": { "jwt_cache_size": 8 }
+                },
+                "remote": {
+                    "remote_jwks": { "cluster": "jwks", "uri": "http://jwks.test/keys", "timeout_ms": 100 }
+                }
+            },
+            "rules": [
+                { "match": { "prefix": "/health" } },
+                { "match": { "prefix": "/admin", "methods": ["POST"] },
+                  "requires": { "provider_name": "local" },
+                  "scopes": ["admin"], "claims": { "tier": ["gold", "silver"], "realm.roles": ["ops"] } },
+                { "match": { "path": "/any" }, "requires": { "requires_any": [
+                    { "provider_name": "local" }, { "provider_name": "remote" } ] } },
+                { "match": { "path": "/all" }, "requires": { "requires_all": [
+                    { "provider_name": "local" }, { "provider_name": "remote" } ] } },
+                { "match": { "path": "/optional" }, "requires": { "allow_missing_or_failed": {} } },
+                { "match": { "prefix": "/" }, "requires": { "provider_name": "remote" } }
+            ]
+        })
+        .to_string();
+        Config::parse(&text).expect("the fixture configuration")
+    })
+}
+
+/// A token over fuzzer-chosen header and claims, signed by the fixture key
+/// for the header's `alg` (so the pipeline gets past the signature).
+fn signed(header: &[u8], claims: &[u8]) -> Option<String> {
+    let alg = serde_json::from_slice::<serde_json::Value>(header)
+        .ok()?
+        .get("alg")?
+        .as_str()
+        .and_then(|alg| Algorithm::from_name(alg).ok())?;
+    let kid = match alg.key_family() {
+        jwt_edge::KeyFamily::Rsa => "rsa",
+        jwt_edge::KeyFamily::P256 => "p256",
+        jwt_edge::KeyFamily::P384 => "p384",
+        jwt_edge::KeyFamily::Ed25519 => "ed25519",
+        _ => "hmac",
+    };
+    let input = format!(
+        "{}.{}",
+        Base64UrlUnpadded::encode_string(header),
+        Base64UrlUnpadded::encode_string(claims)
+    );
+    let signature = RustCrypto
+        .sign(alg, private_key(kid).key(), input.as_bytes())
+        .ok()?;
+    Some(format!(
+        "{input}.{}",
+        Base64UrlUnpadded::encode_string(&signature)
+    ))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [mode, method, path, authorization, cookie, header, claims, jwks] = split::<8>(data);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let token = match mode.first().copied().unwrap_or(0) % 3 {
+        0 => text(authorization),
+        1 => signed(header, claims).unwrap_or_else(|| text(authorization)),
+        _ => format!("Bearer {}", signed(header, claims).unwrap_or_default()),
+    };
+    let request = Headers(vec![
+        (":method", text(method)),
+        (":path", text(path)),
+        ("authorization", token),
+        ("cookie", text(cookie)),
+    ]);
+    // The remote provider's keys: a JWKS response as fetched, stored in
+    // shared data, read back and parsed as the glue does.
+    let stored = encode_jwks(NOW as u64 * 1000, 1, &text(jwks));
+    let remote_keys =
+        decode_jwks(stored.as_bytes()).and_then(|(fetched_at_ms, generation, body)| {
+            JwkSet::from_json(body).ok().map(|set| {
+                Rc::new(RemoteKeys {
+                    set,
+                    fetched_at_ms,
+                    generation,
+                })
+            })
+        });
+    let config = config();
+    let remote: Vec<Option<Rc<RemoteKeys>>> = config
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(i, _)| if i == 1 { remote_keys.clone() } else { None })
+        .collect();
+    let refetch = |_: usize| mode.len() > 1;
+    let mut caches: Vec<TokenCache> = config
+        .providers
+        .iter()
+        .map(|p| TokenCache::new(p.cache_size))
+        .collect();
+    for may_wait in [false, true] {
+        let env = Env {
+            config,
+            remote: &remote,
+            crypto: &RustCrypto,
+            now: NOW,
+            may_wait,
+            request_refetch: &refetch,
+        };
+        // Twice: the second run may be served by the verified-token cache.
+        for _ in 0..2 {
+            match decide(&env, &mut caches, &request, &mut Trace::default()) {
+                Outcome::Deny(denial) => assert!(
+                    matches!(denial.status, 401 | 403),
+                    "status {}",
+                    denial.status
+                ),
+                Outcome::Allow { .. } | Outcome::Wait(_) => {}
+            }
+        }
+    }
+});
