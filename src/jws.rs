@@ -54,7 +54,7 @@ impl<'a> UntrustedJws<'a> {
             );
         };
         let signing_input = &token[..header.len() + 1 + payload.len()];
-        let header_bytes = b64::decode_url(header, ErrorCode::JwsInvalid, "the JWS header")?;
+        let header_bytes = b64::decode_url_public(header, ErrorCode::JwsInvalid, "the JWS header")?;
         let Value::Object(header_json) =
             crate::json::parse_bytes(&header_bytes, ErrorCode::JwsInvalid, "the JWS header")?
         else {
@@ -74,8 +74,9 @@ impl<'a> UntrustedJws<'a> {
                 "unencoded payloads (RFC 7797 \"b64\": false) are not supported"
             );
         }
-        let payload = b64::decode_url(payload, ErrorCode::JwsInvalid, "the JWS payload")?;
-        let signature = b64::decode_url(signature, ErrorCode::JwsInvalid, "the JWS signature")?;
+        let payload = b64::decode_url_public(payload, ErrorCode::JwsInvalid, "the JWS payload")?;
+        let signature =
+            b64::decode_url_public(signature, ErrorCode::JwsInvalid, "the JWS signature")?;
         Ok(Self {
             signing_input,
             header: header_json,

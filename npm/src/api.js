@@ -45,6 +45,39 @@ function isObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** `value` without its member `skip` (a shallow copy). */
+function without(value, skip) {
+  if (!Object.hasOwn(value, skip)) return value;
+  const { [skip]: _, ...rest } = value;
+  return rest;
+}
+
+/**
+ * Whether `value` serialises as `copy` (JSON.parse of its earlier text) did:
+ * plain objects and arrays with the same own keys in the same order, and
+ * equal strings, finite numbers, booleans and nulls. Anything else (a Date,
+ * a toJSON, undefined members, NaN) answers false, and the caller serialises.
+ */
+function sameJson(value, copy, skip, depth) {
+  if (value === copy) return typeof value !== 'number' || Number.isFinite(value);
+  if (typeof value !== 'object' || value === null || typeof copy !== 'object' || copy === null || depth > 8) return false;
+  if (Array.isArray(value)) {
+    if (!Array.isArray(copy) || value.length !== copy.length) return false;
+    for (let i = 0; i < value.length; i++) if (!sameJson(value[i], copy[i], undefined, depth + 1)) return false;
+    return true;
+  }
+  if (Array.isArray(copy) || Object.getPrototypeOf(value) !== Object.prototype || typeof value.toJSON === 'function') return false;
+  const keys = Object.keys(value);
+  const copyKeys = Object.keys(copy);
+  let i = 0;
+  for (const key of keys) {
+    if (key === skip) continue;
+    if (copyKeys[i] !== key || !sameJson(value[key], copy[key], undefined, depth + 1)) return false;
+    i++;
+  }
+  return i === copyKeys.length;
+}
+
 /** The synchronous host over Node's crypto module: keys imported once per ring id. */
 function createNodeHost(nodeCrypto) {
   const publicKeys = new Map();
@@ -171,6 +204,7 @@ export function createApi(wasm, platform) {
   let backend = 'auto';
   let limits = null;
   const rings = new Map();
+  const jsonCache = new WeakMap();
 
   function activeBackend() {
     if (backend !== 'auto') return backend;
@@ -225,11 +259,24 @@ export function createApi(wasm, platform) {
     return out;
   }
 
+  /**
+   * `json(value)` for a value that is likely passed again (a key, the
+   * options): the text is remembered per object, and reused only while the
+   * object still deep-equals the copy it was made from, so a mutated object
+   * is serialised afresh. jose caches imported JWKs by identity alone.
+   */
+  function cachedJson(value, what, skip) {
+    const entry = jsonCache.get(value);
+    if (entry !== undefined && sameJson(value, entry.copy, skip, 0)) return entry.text;
+    const text = json(skip === undefined ? value : without(value, skip), what);
+    jsonCache.set(value, { text, copy: JSON.parse(text) });
+    return text;
+  }
+
   function options(value, what = 'options') {
     if (value === undefined || value === null) return { json: '', currentDate: undefined, raw: {} };
     if (!isObject(value)) throw invalid(`${what} must be an object, not ${describe(value)}`);
-    const { currentDate, ...rest } = value;
-    return { json: json(rest, what), currentDate, raw: value };
+    return { json: cachedJson(value, what, 'currentDate'), currentDate: value.currentDate, raw: value };
   }
 
   function seconds(currentDate) {
@@ -295,7 +342,7 @@ export function createApi(wasm, platform) {
       return remember(id, () => wasm.KeyRing.fromSecret(bytes));
     }
     if (isObject(key)) {
-      const value = json(key, what);
+      const value = cachedJson(key, what);
       return remember(mode + value, () => wasm.KeyRing.fromText(value, signing));
     }
     throw invalid(`${what} must be a JWK, a JWK Set, a PEM string or a secret, not ${describe(key)}`);
@@ -307,7 +354,7 @@ export function createApi(wasm, platform) {
   }
 
   async function verifyWith(token, keyOrJwks, opts, assertion) {
-    await ready();
+    if (!platform.isReady() || limits === null) await ready();
     text(token, 'the token', true);
     const ring = keyRing(keyOrJwks, false, 'keyOrJwks');
     const { json: optionsJson, currentDate } = options(opts);

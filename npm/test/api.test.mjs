@@ -123,6 +123,32 @@ test('signJwt / verifyJwt: options and claim checks on every backend', async () 
   });
 });
 
+test('a key or options object changed after use is read afresh (no stale cache)', async () => {
+  await eachBackend(async (backend) => {
+    const t = now();
+    const token = await je.signJwt({ iss: 'https://issuer', iat: t, exp: t + 600 }, es256.privateJwk);
+    const key = { ...es256.publicJwk };
+    const options = { issuer: 'https://issuer' };
+    assert.ok(await je.verifyJwt(token, key, options), backend);
+    // The same objects, mutated: the new values must be the ones checked.
+    options.issuer = 'https://someone-else';
+    await rejectsWith(assert, je.verifyJwt(token, key, options), 'ERR_JWT_CLAIM_VALIDATION_FAILED', { claim: 'iss' });
+    options.issuer = 'https://issuer';
+    options.currentDate = t + 601;
+    await rejectsWith(assert, je.verifyJwt(token, key, options), 'ERR_JWT_EXPIRED');
+    delete options.currentDate;
+    const other = await je.generateKeyPair('ES256');
+    Object.assign(key, { x: other.publicJwk.x, y: other.publicJwk.y });
+    await rejectsWith(assert, je.verifyJwt(token, key, options), 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+    const jwks = { keys: [{ ...es256.publicJwk }] };
+    assert.ok(await je.verifyJwt(token, jwks, options));
+    jwks.keys[0].kid = 'renamed';
+    await rejectsWith(assert, je.verifyJwt(token, jwks, options), 'ERR_JWKS_NO_MATCHING_KEY');
+    jwks.keys.push({ ...es256.publicJwk });
+    assert.ok(await je.verifyJwt(token, jwks, options));
+  });
+});
+
 test('keys as PEM, certificates, JWK text, and HMAC secrets', async () => {
   const pem = je.jwkToPem(rsa.privateJwk);
   const token = await je.signJwt({ sub: 'pem' }, pem, { alg: 'PS256' });

@@ -1,19 +1,23 @@
 //! The verified-token cache: bounded, and never serving a token at or
 //! after its `exp` (nor past the provider's maximum lifetime).
 //!
-//! Entries are keyed by the token itself: the map hashes it and a hit
-//! compares the whole token, so no crafted token can ever be taken for a
-//! cached one. (A SHA-256 digest as the key costs several microseconds per
-//! request in wasm, more than the rest of a cache hit.) The hash is a fast
+//! Entries are found by a hash of the token and then compared with the
+//! whole token, so no crafted token can ever be taken for a cached one. (A
+//! SHA-256 digest as the key costs several microseconds per request in
+//! wasm, more than the rest of a cache hit.) The hash is a fast
 //! multiply-rotate one: only tokens that verified are ever inserted, so an
 //! attacker cannot flood the map with colliding keys, and it holds at most
-//! `jwt_cache_size` entries anyway. Tokens over [`MAX_CACHED_TOKEN_BYTES`]
-//! are not cached, which bounds the memory.
+//! `jwt_cache_size` entries anyway. The comparison reads the tokens eight
+//! bytes at a time without stopping at the first difference (wasm has no
+//! `memcmp`: the library one goes byte by byte, the largest part of a hit's
+//! own work). Tokens over [`MAX_CACHED_TOKEN_BYTES`] are not cached, which
+//! bounds the memory.
 
 use core::hash::{BuildHasherDefault, Hasher};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::string::String;
+use std::vec::Vec;
 
 use serde_json::{Map, Value};
 
@@ -43,7 +47,67 @@ impl Hasher for TokenHasher {
     }
 }
 
-type TokenMap<V> = HashMap<Rc<str>, V, BuildHasherDefault<TokenHasher>>;
+/// Bytes of the token the hash reads: its last ones, in the signature.
+const HASHED_TAIL_BYTES: usize = 64;
+
+/// The map key: a hash of the token's length and last
+/// [`HASHED_TAIL_BYTES`] bytes. Lookups compare whole tokens, so the hash
+/// only spreads them; the tail is the signature, which differs between any
+/// two tokens that verified, while their headers and claims share long
+/// runs (the same issuer, audience and key). A hash over the whole token
+/// is a third of a cache hit's own work in wasm.
+fn token_hash(token: &str) -> u64 {
+    let bytes = token.as_bytes();
+    let mut hasher = TokenHasher::default();
+    hasher.write_usize(bytes.len());
+    hasher.write(&bytes[bytes.len().saturating_sub(HASHED_TAIL_BYTES)..]);
+    hasher.finish()
+}
+
+/// `a == b`, eight bytes at a time, over the whole length.
+fn same_token(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |chunk: &[u8]| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        u64::from_le_bytes(word)
+    };
+    let (mut left, mut right) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut difference = 0u64;
+    for (x, y) in (&mut left).zip(&mut right) {
+        difference |= word(x) ^ word(y);
+    }
+    for (x, y) in left.remainder().iter().zip(right.remainder()) {
+        difference |= u64::from(x ^ y);
+    }
+    difference == 0
+}
+
+/// Keys are already hashes: used as they are.
+#[derive(Default)]
+struct HashKey(u64);
+
+impl Hasher for HashKey {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Entries by token hash; a bucket holds the (rare) tokens sharing one.
+type TokenMap = HashMap<u64, Vec<Entry>, BuildHasherDefault<HashKey>>;
 
 /// What a verified token leaves behind for the rest of the request.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +119,7 @@ pub struct Verified {
 }
 
 struct Entry {
+    token: Rc<str>,
     verified: Rc<Verified>,
     valid_until: i64,
 }
@@ -62,7 +127,9 @@ struct Entry {
 /// A bounded cache of verified tokens for one provider.
 pub struct TokenCache {
     capacity: usize,
-    entries: TokenMap<Entry>,
+    entries: TokenMap,
+    /// Entries held (over all buckets).
+    count: usize,
     order: VecDeque<Rc<str>>,
 }
 
@@ -72,6 +139,7 @@ impl TokenCache {
         Self {
             capacity,
             entries: TokenMap::default(),
+            count: 0,
             order: VecDeque::new(),
         }
     }
@@ -79,13 +147,13 @@ impl TokenCache {
     /// Number of entries held.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.count
     }
 
     /// True when nothing is cached.
     #[cfg(test)]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.count == 0
     }
 
     /// The verified `token` if it is still valid at `now` (strictly
@@ -94,12 +162,39 @@ impl TokenCache {
         if self.capacity == 0 {
             return None;
         }
-        let entry = self.entries.get(token)?;
+        let hash = token_hash(token);
+        let bucket = self.entries.get_mut(&hash)?;
+        let position = bucket
+            .iter()
+            .position(|entry| same_token(&entry.token, token))?;
+        let entry = bucket.get(position)?;
         if now < entry.valid_until {
             return Some(Rc::clone(&entry.verified));
         }
-        self.entries.remove(token);
+        self.remove(hash, token);
         None
+    }
+
+    fn contains(&self, token: &str) -> bool {
+        self.entries
+            .get(&token_hash(token))
+            .is_some_and(|bucket| bucket.iter().any(|entry| same_token(&entry.token, token)))
+    }
+
+    fn remove(&mut self, hash: u64, token: &str) {
+        let Some(bucket) = self.entries.get_mut(&hash) else {
+            return;
+        };
+        if let Some(position) = bucket
+            .iter()
+            .position(|entry| same_token(&entry.token, token))
+        {
+            bucket.swap_remove(position);
+            self.count = self.count.saturating_sub(1);
+        }
+        if bucket.is_empty() {
+            self.entries.remove(&hash);
+        }
     }
 
     /// Remembers a verified token until `valid_until` (exclusive). Tokens
@@ -108,37 +203,45 @@ impl TokenCache {
         if self.capacity == 0 || valid_until <= now || token.len() > MAX_CACHED_TOKEN_BYTES {
             return;
         }
-        let key: Rc<str> = Rc::from(token);
-        if !self.entries.contains_key(token) {
-            while self.entries.len() >= self.capacity {
-                match self.order.pop_front() {
-                    Some(old) => {
-                        self.entries.remove(&old);
-                    }
-                    None => break,
-                }
-            }
-            self.order.push_back(Rc::clone(&key));
+        let hash = token_hash(token);
+        if let Some(entry) = self.entries.get_mut(&hash).and_then(|bucket| {
+            bucket
+                .iter_mut()
+                .find(|entry| same_token(&entry.token, token))
+        }) {
+            entry.verified = verified;
+            entry.valid_until = valid_until;
+            return;
         }
-        self.entries.insert(
-            key,
-            Entry {
-                verified,
-                valid_until,
-            },
-        );
+        while self.count >= self.capacity {
+            match self.order.pop_front() {
+                Some(old) => self.remove(token_hash(&old), &old),
+                None => break,
+            }
+        }
+        let key: Rc<str> = Rc::from(token);
+        self.order.push_back(Rc::clone(&key));
+        self.entries.entry(hash).or_default().push(Entry {
+            token: key,
+            verified,
+            valid_until,
+        });
+        self.count += 1;
         if self.order.len() > 2 * self.capacity + 16 {
             // Entries dropped at expiry leave their keys behind: compact.
-            let entries = &self.entries;
             let mut seen = std::collections::HashSet::new();
-            self.order
-                .retain(|key| entries.contains_key(key) && seen.insert(Rc::clone(key)));
+            let order = core::mem::take(&mut self.order);
+            self.order = order
+                .into_iter()
+                .filter(|key| self.contains(key) && seen.insert(Rc::clone(key)))
+                .collect();
         }
     }
 
     /// Forgets everything (the provider's keys changed).
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.count = 0;
         self.order.clear();
     }
 }
@@ -211,6 +314,39 @@ mod tests {
             assert!(churn.get(&key, n + 1).is_none());
         }
         assert!(churn.order.len() <= 2 * 2 + 17);
+    }
+
+    #[test]
+    fn whole_token_compared() {
+        let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        assert!(same_token(token, token));
+        assert!(same_token("", ""));
+        for at in 0..token.len() {
+            let mut other = token.as_bytes().to_vec();
+            other[at] ^= 1;
+            let other = core::str::from_utf8(&other).unwrap();
+            assert!(!same_token(token, other), "difference at {at}");
+        }
+        assert!(!same_token(token, &token[..token.len() - 1]));
+        let mut cache = TokenCache::new(4);
+        cache.insert(token, verified(1), 100, 0);
+        assert!(cache.get(token, 1).is_some());
+        assert!(cache.get(&token[1..], 1).is_none());
+        assert!(cache.get(&std::format!("{token}A"), 1).is_none());
+        // Two tokens in one bucket (a collision) stay apart.
+        let hash = token_hash(token);
+        cache.entries.get_mut(&hash).unwrap().push(Entry {
+            token: Rc::from("other"),
+            verified: verified(2),
+            valid_until: 100,
+        });
+        cache.count += 1;
+        assert_eq!(cache.get(token, 1).unwrap().payload_segment, "p1");
+        assert!(cache.get("other", 1).is_none()); // hashed elsewhere
+        cache.remove(hash, "other");
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(token, 100).is_none());
+        assert!(cache.is_empty());
     }
 
     #[test]

@@ -738,12 +738,16 @@ struct Filter {
     worker: Option<Rc<Worker>>,
 }
 
-impl Context for Filter {
-    fn on_done(&mut self) -> bool {
+impl Context for Filter {}
+
+/// The stream is gone (`proxy_on_delete`). Not `on_done`: the build drops
+/// the `proxy_on_done` export (see mk/edge.mk), so that Envoy skips a VM
+/// call per request.
+impl Drop for Filter {
+    fn drop(&mut self) {
         if let Some(worker) = &self.worker {
             worker.forget_waiter(self.id);
         }
-        true
     }
 }
 

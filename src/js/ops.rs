@@ -52,7 +52,17 @@ fn parse_jwk(text: &str) -> Result<Jwk> {
 
 /// `{ header, payload }` as JSON text.
 pub fn verified_json(verified: &VerifiedJwt) -> String {
-    json!({ "header": verified.header, "payload": verified.payload }).to_string()
+    // Serialised by reference: `json!` would deep-copy both maps first.
+    #[derive(Serialize)]
+    struct Decoded<'a> {
+        header: &'a serde_json::Map<String, serde_json::Value>,
+        payload: &'a serde_json::Map<String, serde_json::Value>,
+    }
+    serde_json::to_string(&Decoded {
+        header: &verified.header,
+        payload: &verified.payload,
+    })
+    .unwrap_or_default() // unreachable: string-keyed JSON maps always serialise
 }
 
 /// The assertion and its token request as JSON text.
