@@ -71,12 +71,17 @@ EDGE_UNUSED_EXPORTS := proxy_on_done proxy_on_log \
 	proxy_on_grpc_receive proxy_on_grpc_close proxy_on_queue_ready proxy_on_foreign_function
 
 # `cargo rustc --crate-type cdylib` so that no other build pays for a cdylib.
+# $(call edge-strip,IN,OUT): IN without the unused exports, written to OUT.
+edge-strip = node scripts/wasm-export-graph.mjs $(1) $(EDGE_UNUSED_EXPORTS) \
+		> $(EDGE_TARGET_DIR)/$(notdir $(2)).exports.json && \
+	$(EDGE_METADCE) $(EDGE_WASM_FEATURES) --graph-file $(EDGE_TARGET_DIR)/$(notdir $(2)).exports.json \
+		$(1) -o $(2) >/dev/null
+
 # npm/node_modules/.jwt-edge-installed: mk/js.mk's `npm ci` (binaryen).
 build-edge: setup-edge npm/node_modules/.jwt-edge-installed
 	$(EDGE_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-wasip1 --features filter
 	@mkdir -p dist
-	node scripts/wasm-export-graph.mjs $(EDGE_RAW_WASM) $(EDGE_UNUSED_EXPORTS) > $(EDGE_TARGET_DIR)/exports.json
-	$(EDGE_METADCE) $(EDGE_WASM_FEATURES) --graph-file $(EDGE_TARGET_DIR)/exports.json $(EDGE_RAW_WASM) -o $(EDGE_WASM) >/dev/null
+	$(call edge-strip,$(EDGE_RAW_WASM),$(EDGE_WASM))
 	@echo "wrote $(EDGE_WASM) ($$(stat -c %s $(EDGE_WASM)) bytes)"
 
 # lint-core checks the formatting of the whole crate; this, the edge files.
@@ -85,6 +90,7 @@ lint-edge:
 	$(EDGE_CARGO) clippy --all-targets --features filter -- -D warnings
 	# The proxy glue only exists on wasm: lint it there too.
 	$(EDGE_CARGO) clippy --lib --target wasm32-wasip1 --features filter -- -D warnings
+	$(EDGE_CARGO) clippy -p noop-filter --target wasm32-wasip1 -- -D warnings
 
 # Rule matching, header building, configuration, cache: natively.
 test-edge-native:
@@ -103,7 +109,13 @@ demo-edge: build-edge
 
 # Not a timed test: prints the table (README "Edge benchmark") and keeps it
 # in target/edge/bench.md and .json.
+# The floor under jwt-edge's rows: a proxy-wasm filter that does nothing
+# (bench/edge/noop), built and stripped the same way.
+EDGE_NOOP_WASM := $(EDGE_TARGET_DIR)/noop_filter.wasm
+
 bench-edge: setup-bench-edge build-edge
+	$(EDGE_CARGO) build --release --target wasm32-wasip1 -p noop-filter
+	$(call edge-strip,$(EDGE_TARGET_DIR)/wasm32-wasip1/release/noop_filter.wasm,$(EDGE_NOOP_WASM))
 	$(EDGE_PY) bench/edge/bench.py --duration $(EDGE_BENCH_SECONDS) \
-		--connections $(EDGE_BENCH_CONNECTIONS) \
+		--connections $(EDGE_BENCH_CONNECTIONS) --noop-wasm $(EDGE_NOOP_WASM) \
 		--markdown $(EDGE_TARGET_DIR)/bench.md --json $(EDGE_TARGET_DIR)/bench.json

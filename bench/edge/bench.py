@@ -114,6 +114,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     parser.add_argument("--json", type=Path, help="also write the raw numbers as JSON here")
+    parser.add_argument("--noop-wasm", type=Path,
+                        help="a proxy-wasm filter that does nothing (bench/edge/noop), measured as a row")
     args = parser.parse_args()
     harness.exit_on_sigterm()
     if not shutil.which("wrk"):
@@ -130,8 +132,13 @@ def main() -> int:
     rows.append(("no filter", "-", "-", baseline, None))
     print(f"{'no filter':<12} {baseline[0]:>10.0f} rps  p99 {baseline[1]:.2f} ms  {baseline[2]:.1f} us CPU/req",
           flush=True)
-    # The floor of any proxy-wasm filter: jwt-edge with a rule that needs no
-    # token (context creation, callbacks, two header reads, the clock).
+    if args.noop_wasm is not None:
+        # What any proxy-wasm filter costs Envoy before it does anything.
+        noop = run_row([harness.wasm_filter({}, args.noop_wasm)], None, args)
+        rows.append(("proxy-wasm filter doing nothing", "-", "-", noop, None))
+        print(f"{'noop wasm':<12} {noop[0]:>10.0f} rps  p99 {noop[1]:.2f} ms  {noop[2]:.1f} us CPU/req", flush=True)
+    # jwt-edge with a rule that needs no token: the no-op's cost plus the
+    # clock, the `:path` read and the rule match.
     floor = run_row([harness.wasm_filter({"rules": [{"match": {"prefix": "/"}}]})], None, args)
     rows.append(("jwt-edge, no token required (wasm floor)", "-", "-", floor, None))
     print(f"{'wasm floor':<12} {floor[0]:>10.0f} rps  p99 {floor[1]:.2f} ms  {floor[2]:.1f} us CPU/req", flush=True)
