@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{expect_code, forge, openssl, Scratch};
+use common::{expect_code, forge, genpkey};
 use jwt_edge::key::generate::{generate, KeySpec};
 use jwt_edge::policy::Keys;
 use jwt_edge::{
@@ -233,18 +233,7 @@ fn short_hmac_secrets_and_small_rsa_keys_are_rejected() {
         ErrorCode::WeakKey,
     );
 
-    let dir = Scratch::new("rsa1024");
-    let path = dir.path("k.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:1024",
-        "-out",
-        &path,
-    ]);
-    let small = Jwk::from_pem(&dir.read("k.pem"), None).unwrap();
+    let small = Jwk::from_pem(&genpkey("RSA", &["rsa_keygen_bits:1024"]), None).unwrap();
     expect_code(
         sign(&valid_claims(), small.key(), &SignOptions::default()),
         ErrorCode::WeakKey,

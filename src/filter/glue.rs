@@ -131,6 +131,14 @@ struct Waiter {
 }
 
 /// What changes while the worker runs.
+/// The generation of the keys `remote` holds for `provider` (0: none yet).
+fn generation_of(remote: &[Option<Rc<RemoteKeys>>], provider: usize) -> u64 {
+    remote
+        .get(provider)
+        .and_then(Option::as_ref)
+        .map_or(0, |keys| keys.generation)
+}
+
 struct State {
     /// Usable fetched keys per provider.
     remote: Vec<Option<Rc<RemoteKeys>>>,
@@ -243,10 +251,7 @@ impl Worker {
             ..
         } = &mut *state;
         let refetch = |index: usize| {
-            let local = remote
-                .get(index)
-                .and_then(Option::as_ref)
-                .map_or(0, |keys| keys.generation);
+            let local = generation_of(remote, index);
             self.grant_refetch(index, now_ms, local)
         };
         let crypto = NativeCrypto::new(&EnvoyVerify, &self.native, &self.spki);
@@ -281,10 +286,7 @@ impl Worker {
                 Handled::Stop
             }
             Outcome::Wait(provider) => {
-                let generation = remote
-                    .get(provider)
-                    .and_then(Option::as_ref)
-                    .map_or(0, |keys| keys.generation);
+                let generation = generation_of(remote, provider);
                 let timeout_ms = match self.config.providers.get(provider).map(|p| &p.keys) {
                     Some(KeySource::Remote(spec)) => spec.timeout_ms,
                     _ => 0,
@@ -330,11 +332,7 @@ impl Worker {
         let KeySource::Remote(spec) = &provider.keys else {
             return;
         };
-        let local = state
-            .remote
-            .get(index)
-            .and_then(Option::as_ref)
-            .map_or(0, |keys| keys.generation);
+        let local = generation_of(&state.remote, index);
         let shared_generation =
             remote::decode_generation(shared_get(&shared.generation).0.as_deref());
         if shared_generation > local {
@@ -524,11 +522,7 @@ impl Worker {
         };
         match result {
             Ok((set, text)) => {
-                let local = state
-                    .remote
-                    .get(index)
-                    .and_then(Option::as_ref)
-                    .map_or(0, |keys| keys.generation);
+                let local = generation_of(&state.remote, index);
                 let generation =
                     remote::decode_generation(shared_get(&shared.generation).0.as_deref())
                         .max(local)
@@ -588,10 +582,7 @@ impl Worker {
             } = &mut *state;
             let mut ready = Vec::new();
             waiters.retain(|waiter| {
-                let generation = remote
-                    .get(waiter.provider)
-                    .and_then(Option::as_ref)
-                    .map_or(0, |keys| keys.generation);
+                let generation = generation_of(remote, waiter.provider);
                 if generation > waiter.generation || now_ms >= waiter.deadline_ms {
                     ready.push(waiter.context_id);
                     false

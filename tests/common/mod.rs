@@ -54,6 +54,17 @@ pub fn openssl(args: &[&str]) -> Vec<u8> {
     output.stdout
 }
 
+/// A new private key from `openssl genpkey -algorithm ALGORITHM -pkeyopt
+/// OPTION...`, as PKCS#8 PEM text.
+#[allow(dead_code)] // not every test binary generates keys
+pub fn genpkey(algorithm: &str, options: &[&str]) -> String {
+    let mut args = vec!["genpkey", "-algorithm", algorithm];
+    for option in options {
+        args.extend(["-pkeyopt", option]);
+    }
+    String::from_utf8(openssl(&args)).expect("openssl writes PEM text")
+}
+
 /// A scratch directory removed when dropped.
 pub struct Scratch(pub std::path::PathBuf);
 
