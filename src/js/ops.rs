@@ -14,7 +14,9 @@ use super::host::{check_entropy, HostProvider};
 use super::keys::KeyRing;
 use super::options;
 use crate::alg::{Algorithm, KeyFamily};
-use crate::assertion::{build_assertion_with, verify_assertion_with, Assertion, Profile};
+use crate::assertion::{
+    build_assertion_with, verify_assertion_with, Assertion, AssertionPolicy, Profile,
+};
 use crate::crypto::CryptoProvider;
 use crate::error::{bail, ErrorCode, Result};
 use crate::jws::{decode_unverified, sign_with};
@@ -22,7 +24,7 @@ use crate::key::generate::{generate, KeySpec};
 use crate::key::jwk::Jwk;
 use crate::key::pem::PemFormat;
 use crate::lint::lint_claims;
-use crate::policy::{verify_with, VerifiedJwt};
+use crate::policy::{verify_with, VerifiedJwt, VerifyPolicy};
 
 /// Seconds since the epoch from the wrapper's clock or `currentDate`.
 pub fn seconds(now: f64) -> Result<i64> {
@@ -155,22 +157,46 @@ pub fn sign_payload(
     sign_with(provider, &payload, ring.signing_jwk()?.key(), &sign)
 }
 
-/// Verifies a JWT (or an assertion) with `provider` (shared by both paths).
-pub fn verify_token(
-    provider: &dyn CryptoProvider,
-    ring: &KeyRing,
-    token: &str,
-    options: &str,
-    now: i64,
-    assertion: bool,
-) -> Result<VerifiedJwt> {
-    let map = options::object(options, "the options")?;
-    if assertion {
-        let policy = options::assertion_policy(&map, ring)?;
-        verify_assertion_with(provider, token, ring.keys(), &policy, now, None)
-    } else {
-        let policy = options::verify_policy(&map, ring)?;
-        verify_with(provider, token, ring.keys(), &policy, now)
+/// The policy `verifyJwt` or `verifyAssertion` checks a token under,
+/// built once from the options (and kept across the WebCrypto path's two
+/// passes).
+pub enum TokenPolicy {
+    Jwt(VerifyPolicy),
+    Assertion(AssertionPolicy),
+}
+
+impl TokenPolicy {
+    pub fn from_options(options: &str, ring: &KeyRing, assertion: bool) -> Result<Self> {
+        let map = options::object(options, "the options")?;
+        Ok(if assertion {
+            Self::Assertion(options::assertion_policy(&map, ring)?)
+        } else {
+            Self::Jwt(options::verify_policy(&map, ring)?)
+        })
+    }
+
+    /// The signature and claim rules (an assertion's add its own on top).
+    pub fn verify(&self) -> &VerifyPolicy {
+        match self {
+            Self::Jwt(policy) => policy,
+            Self::Assertion(policy) => &policy.verify,
+        }
+    }
+
+    /// Verifies `token` with `provider` (shared by both paths).
+    pub fn check(
+        &self,
+        provider: &dyn CryptoProvider,
+        ring: &KeyRing,
+        token: &str,
+        now: i64,
+    ) -> Result<VerifiedJwt> {
+        match self {
+            Self::Jwt(policy) => verify_with(provider, token, ring.keys(), policy, now),
+            Self::Assertion(policy) => {
+                verify_assertion_with(provider, token, ring.keys(), policy, now, None)
+            }
+        }
     }
 }
 
@@ -319,15 +345,9 @@ pub fn verify_jwt(
     assertion: bool,
 ) -> JsResult<String> {
     js(seconds(now).and_then(|now| {
-        verify_token(
-            &HostProvider::new(host, ring),
-            ring,
-            token,
-            options,
-            now,
-            assertion,
-        )
-        .map(|verified| verified_json(&verified))
+        TokenPolicy::from_options(options, ring, assertion)?
+            .check(&HostProvider::new(host, ring), ring, token, now)
+            .map(|verified| verified_json(&verified))
     }))
 }
 

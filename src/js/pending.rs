@@ -14,9 +14,8 @@ use super::errors::{js, JsResult};
 use super::host::WasmCrypto;
 use super::keys::KeyRing;
 use super::ops::{
-    assertion_json, build_with, seconds, sign_payload, verified_json, verify_token, FixedRng,
+    assertion_json, build_with, seconds, sign_payload, verified_json, FixedRng, TokenPolicy,
 };
-use super::options;
 use crate::alg::Algorithm;
 use crate::crypto::CryptoProvider;
 use crate::error::{bail, Error, ErrorCode, Result};
@@ -56,8 +55,7 @@ impl CryptoProvider for Recorded<'_> {
 #[wasm_bindgen]
 pub struct PendingVerify {
     token: String,
-    options: String,
-    assertion: bool,
+    policy: TokenPolicy,
     alg: Algorithm,
     key_id: u32,
     input: Vec<u8>,
@@ -74,28 +72,23 @@ pub fn begin_verify(
     assertion: bool,
 ) -> JsResult<PendingVerify> {
     js((|| {
-        let map = options::object(options, "the options")?;
-        let policy = if assertion {
-            options::assertion_policy(&map, ring)?.verify
-        } else {
-            options::verify_policy(&map, ring)?
-        };
-        let jws = UntrustedJws::parse(token, policy.max_token_bytes)?;
-        let (alg, jwk) = select_key(&jws, ring.keys(), &policy)?;
+        let policy = TokenPolicy::from_options(options, ring, assertion)?;
+        let jws = UntrustedJws::parse(token, policy.verify().max_token_bytes)?;
+        let (alg, jwk) = select_key(&jws, ring.keys(), policy.verify())?;
         let Some(key_id) = ring.id_of(jwk.key()) else {
             bail!(
                 InvalidArgument,
                 "the selected key is not part of this key ring"
             );
         };
+        let (input, signature) = (jws.signing_input().to_vec(), jws.signature().to_vec());
         Ok(PendingVerify {
             token: token.into(),
-            options: options.into(),
-            assertion,
+            policy,
             alg,
             key_id,
-            input: jws.signing_input().to_vec(),
-            signature: jws.signature().to_vec(),
+            input,
+            signature,
         })
     })())
 }
@@ -135,15 +128,9 @@ impl PendingVerify {
             valid,
         };
         js(seconds(now).and_then(|now| {
-            verify_token(
-                &provider,
-                ring,
-                &self.token,
-                &self.options,
-                now,
-                self.assertion,
-            )
-            .map(|verified| verified_json(&verified))
+            self.policy
+                .check(&provider, ring, &self.token, now)
+                .map(|verified| verified_json(&verified))
         }))
     }
 }
