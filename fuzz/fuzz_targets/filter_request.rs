@@ -2,8 +2,11 @@
 //! fixed configuration with a local and a remote provider, a fuzzer-chosen
 //! JWKS response for the remote one, and a fuzzer-chosen request (method,
 //! path, Authorization header, cookie, and a token either raw or signed by
-//! a fixture key over fuzzer-chosen claims). Every request must be decided
-//! (allow, deny with a 401/403, or wait), never panic.
+//! a fixture key over fuzzer-chosen claims), with a second token in the
+//! query, the cookie and a repeated header as the mode byte says. Every
+//! request must be decided (allow, deny with a 401/403, or wait), never
+//! panic; a rewritten `:path` keeps the path and drops only whole query
+//! segments, so Envoy accepts whatever it accepted before.
 #![no_main]
 
 use std::rc::Rc;
@@ -28,6 +31,22 @@ impl Request for Headers {
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.clone())
     }
+
+    fn header_values(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// True if `rewritten` is `original` with whole query segments removed:
+/// the same path, and its bytes a subsequence of the original's.
+fn only_segments_removed(original: &str, rewritten: &str) -> bool {
+    let path = |p: &str| p.split(['?', '#']).next().unwrap_or("").to_string();
+    let mut bytes = original.bytes();
+    path(original) == path(rewritten) && rewritten.bytes().all(|b| bytes.any(|o| o == b))
 }
 
 fn config() -> &'static Config {
@@ -112,12 +131,35 @@ fuzz_target!(|data: &[u8]| {
         1 => signed(header, claims).unwrap_or_else(|| text(authorization)),
         _ => format!("Bearer {}", signed(header, claims).unwrap_or_default()),
     };
-    let request = Headers(vec![
+    // A second token: the same one, or a fuzzer-signed one, in the query,
+    // the cookie or a second Authorization header.
+    let flags = mode.get(1).copied().unwrap_or(0);
+    let second = if flags & 1 == 0 {
+        token.trim_start_matches("Bearer ").to_string()
+    } else {
+        signed(claims, header).unwrap_or_else(|| text(cookie))
+    };
+    let mut path = text(path);
+    if flags & 2 != 0 {
+        path.push(if path.contains('?') { '&' } else { '?' });
+        path.push_str("access_token=");
+        path.push_str(&second);
+    }
+    let mut cookie = text(cookie);
+    if flags & 4 != 0 {
+        cookie.push_str("; session=");
+        cookie.push_str(&second);
+    }
+    let mut headers = vec![
         (":method", text(method)),
-        (":path", text(path)),
+        (":path", path.clone()),
         ("authorization", token),
-        ("cookie", text(cookie)),
-    ]);
+        ("cookie", cookie),
+    ];
+    if flags & 8 != 0 {
+        headers.push(("cookie", format!("session={second}")));
+    }
+    let request = Headers(headers);
     // The remote provider's keys: a JWKS response as fetched, stored in
     // shared data, read back and parsed as the glue does.
     let stored = encode_jwks(NOW as u64 * 1000, 1, &text(jwks));
@@ -161,7 +203,14 @@ fuzz_target!(|data: &[u8]| {
                     "status {}",
                     denial.status
                 ),
-                Outcome::Allow { .. } | Outcome::Wait(_) => {}
+                Outcome::Allow { set, .. } => {
+                    for (name, value) in &set {
+                        if *name == ":path" {
+                            assert!(only_segments_removed(&path, value), "{path:?} -> {value:?}");
+                        }
+                    }
+                }
+                Outcome::Wait(_) => {}
             }
         }
     }

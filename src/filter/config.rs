@@ -230,6 +230,11 @@ pub struct Rule {
     pub scopes: Vec<String>,
     /// Claim path and accepted values.
     pub claims: Vec<(String, Vec<Value>)>,
+    /// The providers whose token locations the rule reads (indices,
+    /// ascending): those its requirement names, or every provider for
+    /// `allow_missing` and `allow_missing_or_failed`. Every token found in
+    /// one of their locations must verify, not just one of them.
+    pub providers: Vec<usize>,
 }
 
 /// `match`.
@@ -263,6 +268,28 @@ pub enum Requirement {
     AllowMissing,
     /// Always passes; valid tokens still get their headers.
     AllowMissingOrFailed,
+}
+
+impl Requirement {
+    /// The providers this requirement reads tokens for (ascending, unique),
+    /// out of `count` configured ones.
+    fn providers(&self, count: usize) -> Vec<usize> {
+        let mut used = Vec::new();
+        self.collect_providers(count, &mut used);
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    fn collect_providers(&self, count: usize, used: &mut Vec<usize>) {
+        match self {
+            Self::Provider(index) => used.push(*index),
+            Self::Any(list) | Self::All(list) => list
+                .iter()
+                .for_each(|item| item.collect_providers(count, used)),
+            Self::AllowMissing | Self::AllowMissingOrFailed => used.extend(0..count),
+        }
+    }
 }
 
 impl Config {
@@ -646,6 +673,9 @@ fn compile_rule(raw: RawRule, providers: &[Provider], path: &str) -> Result<Rule
             path: path_match,
             methods,
         },
+        providers: requires
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.providers(providers.len())),
         requires,
         scopes: raw.scopes,
         claims,

@@ -185,6 +185,23 @@ impl Request for HostRequest {
             .flatten()
             .and_then(|bytes| String::from_utf8(bytes).ok())
     }
+
+    /// Envoy hands a filter only the first value of a repeated header,
+    /// except for `authorization`, which its header map joins into one
+    /// value (so two tokens there never verify). Any other name is read
+    /// from the whole map: a second `x-token` or `cookie` must be seen (and a
+    /// value that is not UTF-8 is a token that fails, not no token).
+    fn header_values(&self, name: &str) -> Vec<String> {
+        if name == "authorization" {
+            return self.header(name).into_iter().collect();
+        }
+        hostcalls::get_map_bytes(MapType::HttpRequestHeaders)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| String::from_utf8_lossy(&value).into_owned())
+            .collect()
+    }
 }
 
 fn send_denial(denial: &Denial) {
@@ -282,6 +299,17 @@ impl Worker {
             }
             Outcome::Deny(denial) => {
                 self.metrics.denied(denial.reason);
+                if let Some(place) = &denial.place {
+                    // Where the refused token was; never the token itself.
+                    log(
+                        LogLevel::Info,
+                        &std::format!(
+                            "jwt-edge: token in {place} refused: {}: {}",
+                            denial.code,
+                            denial.description
+                        ),
+                    );
+                }
                 send_denial(&denial);
                 Handled::Stop
             }
@@ -751,6 +779,7 @@ impl HttpContext for Filter {
                 description: "the filter has no configuration".into(),
                 code: codes::NOT_CONFIGURED.into(),
                 scopes: Vec::new(),
+                place: None,
             };
             send_denial(&denial);
             return Action::Pause;

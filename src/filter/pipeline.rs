@@ -14,7 +14,7 @@ use crate::policy::{self, Keys};
 use super::cache::{self, TokenCache, Verified};
 use super::config::{Config, KeySource, Requirement, Rule};
 use super::remote::RemoteKeys;
-use super::request::{self, FoundToken, Request};
+use super::request::{self, Candidate, Place, Request};
 use super::respond::{claim_header_value, header_value_ok, Denial};
 
 /// Everything a decision reads besides the request.
@@ -58,12 +58,31 @@ pub struct Trace {
     pub cache_hits: u32,
 }
 
-/// How one provider's check of the request went.
-enum Check<'c> {
-    Valid(Vec<(usize, FoundToken<'c>, Rc<Verified>)>),
+/// One token's verification by one provider.
+#[derive(Clone)]
+enum Verdict {
+    Valid(Rc<Verified>),
+    Failed(Denial),
+    Wait(usize),
+}
+
+/// A token verified by a provider: (provider, candidate) indices.
+type Pair = (usize, usize);
+
+/// How a requirement's check of the request went.
+enum Check {
+    Valid(Vec<Pair>),
     Missing,
     Failed(Denial),
     Wait(usize),
+}
+
+/// The request's tokens and what each provider made of them: every
+/// (provider, token) pair is verified at most once per request.
+struct Tokens<'c> {
+    candidates: Vec<Candidate<'c>>,
+    /// Per candidate, the verdicts reached so far.
+    verdicts: Vec<Vec<(usize, Verdict)>>,
 }
 
 /// Decides what happens to `request`.
@@ -83,26 +102,76 @@ pub fn decide<'c>(
     let Some((_, rule)) = request::find_rule(env.config, &method, &path) else {
         return Outcome::Deny(Denial::no_rule());
     };
-    let mut remove: Vec<&'c str> = env
+    let remove: Vec<&'c str> = env
         .config
         .output_headers
         .iter()
         .map(String::as_str)
         .collect();
-    let mut set = Vec::new();
     let Some(requirement) = &rule.requires else {
-        return Outcome::Allow { remove, set };
+        return Outcome::Allow {
+            remove,
+            set: Vec::new(),
+        };
     };
-    let valid = match check(env, caches, requirement, request, trace) {
+    let candidates = request::collect_tokens(env.config, &rule.providers, request, &path);
+    let mut tokens = Tokens {
+        verdicts: candidates.iter().map(|_| Vec::new()).collect(),
+        candidates,
+    };
+    let mut session = Session {
+        env,
+        caches,
+        trace,
+        tokens: &mut tokens,
+    };
+    let mut valid = match session.check(requirement) {
         Check::Valid(valid) => valid,
         Check::Missing => return Outcome::Deny(Denial::missing("a bearer token is required")),
         Check::Failed(denial) => return Outcome::Deny(denial),
         Check::Wait(provider) => return Outcome::Wait(provider),
     };
-    if let Err(denial) = check_rule(rule, &valid) {
+    // One good token must not carry a bad one in with it: every other
+    // token the rule's providers can see must verify too.
+    if !matches!(requirement, Requirement::AllowMissingOrFailed) {
+        if let Err(check) = session.every_token_valid(&mut valid) {
+            return match check {
+                Check::Wait(provider) => Outcome::Wait(provider),
+                Check::Failed(denial) => Outcome::Deny(denial),
+                Check::Valid(_) | Check::Missing => {
+                    Outcome::Deny(Denial::missing("a bearer token is required"))
+                }
+            };
+        }
+    }
+    let verified: Vec<(usize, usize, Rc<Verified>)> = valid
+        .iter()
+        .filter_map(|&(provider, candidate)| {
+            tokens
+                .valid(provider, candidate)
+                .map(|verified| (provider, candidate, verified))
+        })
+        .collect();
+    if let Err(denial) = check_rule(rule, &verified) {
         return Outcome::Deny(denial);
     }
-    for (index, found, verified) in &valid {
+    allow(env, &tokens.candidates, &verified, &path, request, remove)
+}
+
+/// The request passes: the claim headers of every verified token, and for
+/// `forward: false` providers the token taken out of every place it was in.
+fn allow<'c>(
+    env: &Env<'c, '_>,
+    candidates: &[Candidate<'c>],
+    verified: &[(usize, usize, Rc<Verified>)],
+    path: &str,
+    request: &dyn Request,
+    mut remove: Vec<&'c str>,
+) -> Outcome<'c> {
+    let mut set = Vec::new();
+    let mut strip_params: Vec<(&'c str, &str)> = Vec::new();
+    let mut strip_cookies: Vec<(&'c str, &str)> = Vec::new();
+    for (index, candidate, verified) in verified {
         let Some(provider) = env.config.providers.get(*index) else {
             continue;
         };
@@ -118,10 +187,30 @@ pub fn decide<'c>(
                 set.push((header.as_str(), verified.payload_segment.clone()));
             }
         }
-        if !provider.forward {
-            if let Some(header) = found.header {
-                remove.push(header);
+        let Some(candidate) = candidates.get(*candidate).filter(|_| !provider.forward) else {
+            continue;
+        };
+        // `forward: false`: the token leaves every place it was found in.
+        for place in &candidate.places {
+            match *place {
+                Place::Header(name) => {
+                    if !remove.contains(&name) {
+                        remove.push(name);
+                    }
+                }
+                Place::Param(name) => strip_params.push((name, &candidate.token)),
+                Place::Cookie(name) => strip_cookies.push((name, &candidate.token)),
             }
+        }
+    }
+    if let Some(rewritten) = request::path_without(path, &strip_params) {
+        set.push((":path", rewritten));
+    }
+    if !strip_cookies.is_empty() {
+        match request::cookie_without(&request.header_values("cookie"), &strip_cookies) {
+            Some(left) if left.is_empty() => remove.push("cookie"),
+            Some(left) => set.push(("cookie", left)),
+            None => {}
         }
     }
     // Headers about to be set need no removal first.
@@ -130,12 +219,12 @@ pub fn decide<'c>(
 }
 
 /// Scopes and claims: one verified token must satisfy all of them.
-fn check_rule(rule: &Rule, valid: &[(usize, FoundToken<'_>, Rc<Verified>)]) -> Result<(), Denial> {
+fn check_rule(rule: &Rule, verified: &[(usize, usize, Rc<Verified>)]) -> Result<(), Denial> {
     if rule.scopes.is_empty() && rule.claims.is_empty() {
         return Ok(());
     }
     let mut first_error: Option<Error> = None;
-    for (_, _, verified) in valid {
+    for (_, _, verified) in verified {
         let result = gateway::require_scopes(&verified.claims, &rule.scopes).and_then(|()| {
             rule.claims.iter().try_for_each(|(path, accepted)| {
                 gateway::require_claim(&verified.claims, path, accepted)
@@ -154,79 +243,193 @@ fn check_rule(rule: &Rule, valid: &[(usize, FoundToken<'_>, Rc<Verified>)]) -> R
     }
 }
 
-fn check<'c>(
-    env: &Env<'c, '_>,
-    caches: &mut [TokenCache],
-    requirement: &Requirement,
-    request: &dyn Request,
-    trace: &mut Trace,
-) -> Check<'c> {
-    match requirement {
-        Requirement::Provider(index) => check_provider(env, caches, *index, request, trace),
-        Requirement::Any(list) => {
-            let mut failure = None;
-            let mut wait = None;
-            for item in list {
-                match check(env, caches, item, request, trace) {
-                    Check::Valid(valid) => return Check::Valid(valid),
-                    Check::Missing => {}
-                    Check::Failed(denial) => {
-                        failure.get_or_insert(denial);
-                    }
-                    Check::Wait(provider) => {
-                        wait.get_or_insert(provider);
-                    }
-                }
-            }
-            match (wait, failure) {
-                (Some(provider), _) => Check::Wait(provider),
-                (None, Some(denial)) => Check::Failed(denial),
-                (None, None) => Check::Missing,
-            }
-        }
-        Requirement::All(list) => {
-            let mut all = Vec::new();
-            for item in list {
-                match check(env, caches, item, request, trace) {
-                    Check::Valid(valid) => all.extend(valid),
-                    other => return other,
-                }
-            }
-            Check::Valid(all)
-        }
-        Requirement::AllowMissing | Requirement::AllowMissingOrFailed => {
-            let tolerate_failure = matches!(requirement, Requirement::AllowMissingOrFailed);
-            let mut all = Vec::new();
-            for index in 0..env.config.providers.len() {
-                match check_provider(env, caches, index, request, trace) {
-                    Check::Valid(valid) => all.extend(valid),
-                    Check::Missing => {}
-                    Check::Failed(_) | Check::Wait(_) if tolerate_failure => {}
-                    other => return other,
-                }
-            }
-            Check::Valid(all)
-        }
+impl Tokens<'_> {
+    /// The verified token of a (provider, candidate) pair already judged valid.
+    fn valid(&self, provider: usize, candidate: usize) -> Option<Rc<Verified>> {
+        self.verdicts
+            .get(candidate)?
+            .iter()
+            .find_map(|(p, verdict)| match verdict {
+                Verdict::Valid(verified) if *p == provider => Some(Rc::clone(verified)),
+                _ => None,
+            })
     }
 }
 
-fn check_provider<'c>(
-    env: &Env<'c, '_>,
+/// One request's checks.
+struct Session<'s, 'c, 'a> {
+    env: &'s Env<'c, 'a>,
+    caches: &'s mut [TokenCache],
+    trace: &'s mut Trace,
+    tokens: &'s mut Tokens<'c>,
+}
+
+impl Session<'_, '_, '_> {
+    fn check(&mut self, requirement: &Requirement) -> Check {
+        match requirement {
+            Requirement::Provider(index) => self.check_provider(*index),
+            Requirement::Any(list) => {
+                let mut failure = None;
+                let mut wait = None;
+                for item in list {
+                    match self.check(item) {
+                        Check::Valid(valid) => return Check::Valid(valid),
+                        Check::Missing => {}
+                        Check::Failed(denial) => {
+                            failure.get_or_insert(denial);
+                        }
+                        Check::Wait(provider) => {
+                            wait.get_or_insert(provider);
+                        }
+                    }
+                }
+                match (wait, failure) {
+                    (Some(provider), _) => Check::Wait(provider),
+                    (None, Some(denial)) => Check::Failed(denial),
+                    (None, None) => Check::Missing,
+                }
+            }
+            Requirement::All(list) => {
+                let mut all = Vec::new();
+                for item in list {
+                    match self.check(item) {
+                        Check::Valid(valid) => all.extend(valid),
+                        other => return other,
+                    }
+                }
+                Check::Valid(all)
+            }
+            // Each token is judged by the providers that read where it was
+            // found, as jwt_authn judges it by its issuer's provider: no
+            // token is fine; a token must verify with one of them, unless
+            // failures are allowed too.
+            Requirement::AllowMissing | Requirement::AllowMissingOrFailed => {
+                let tolerate_failure = matches!(requirement, Requirement::AllowMissingOrFailed);
+                let mut all = Vec::new();
+                for candidate in 0..self.tokens.candidates.len() {
+                    match self.first_valid(candidate) {
+                        Check::Valid(valid) => all.extend(valid),
+                        Check::Failed(_) | Check::Wait(_) | Check::Missing if tolerate_failure => {}
+                        other => return other,
+                    }
+                }
+                Check::Valid(all)
+            }
+        }
+    }
+
+    /// A provider's requirement: a token in one of its locations, and every
+    /// token in its locations valid for it.
+    fn check_provider(&mut self, index: usize) -> Check {
+        let mut valid = Vec::new();
+        for candidate in 0..self.tokens.candidates.len() {
+            let reads = self
+                .tokens
+                .candidates
+                .get(candidate)
+                .is_some_and(|c| c.providers.contains(&index));
+            if !reads {
+                continue;
+            }
+            match self.verdict(index, candidate) {
+                Verdict::Valid(_) => valid.push((index, candidate)),
+                Verdict::Failed(denial) => return Check::Failed(denial),
+                Verdict::Wait(provider) => return Check::Wait(provider),
+            }
+        }
+        if valid.is_empty() {
+            Check::Missing
+        } else {
+            Check::Valid(valid)
+        }
+    }
+
+    /// The first provider reading `candidate`'s places that finds it valid;
+    /// otherwise the first wait, or the first failure.
+    fn first_valid(&mut self, candidate: usize) -> Check {
+        let providers = match self.tokens.candidates.get(candidate) {
+            Some(c) => c.providers.clone(),
+            None => return Check::Missing,
+        };
+        let mut failure = None;
+        let mut wait = None;
+        for provider in providers {
+            match self.verdict(provider, candidate) {
+                Verdict::Valid(_) => return Check::Valid(std::vec![(provider, candidate)]),
+                Verdict::Failed(denial) => {
+                    failure.get_or_insert(denial);
+                }
+                Verdict::Wait(provider) => {
+                    wait.get_or_insert(provider);
+                }
+            }
+        }
+        match (wait, failure) {
+            (Some(provider), _) => Check::Wait(provider),
+            (None, Some(denial)) => Check::Failed(denial),
+            (None, None) => Check::Missing,
+        }
+    }
+
+    /// Checks that every token of the request is valid for some provider
+    /// reading it, adding the pairs found to `valid`.
+    fn every_token_valid(&mut self, valid: &mut Vec<Pair>) -> Result<(), Check> {
+        for candidate in 0..self.tokens.candidates.len() {
+            if valid.iter().any(|(_, c)| *c == candidate) {
+                continue;
+            }
+            match self.first_valid(candidate) {
+                Check::Valid(pairs) => valid.extend(pairs),
+                other => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// `candidate` verified by `provider`, once per request.
+    fn verdict(&mut self, provider: usize, candidate: usize) -> Verdict {
+        if let Some((_, verdict)) = self
+            .tokens
+            .verdicts
+            .get(candidate)
+            .and_then(|verdicts| verdicts.iter().find(|(p, _)| *p == provider))
+        {
+            return verdict.clone();
+        }
+        let Some(found) = self.tokens.candidates.get(candidate) else {
+            return Verdict::Failed(Denial::keys_unavailable("?"));
+        };
+        let verdict = match verify(self.env, self.caches, self.trace, provider, &found.token) {
+            Verdict::Failed(denial) => Verdict::Failed(match found.places.first() {
+                Some(place) => denial.at(place),
+                None => denial,
+            }),
+            other => other,
+        };
+        if let Some(verdicts) = self.tokens.verdicts.get_mut(candidate) {
+            verdicts.push((provider, verdict.clone()));
+        }
+        verdict
+    }
+}
+
+/// One token verified by one provider: from the verified-token cache, or
+/// by the core with the provider's keys (asking to wait for keys when
+/// they are not there yet, or for a refetch when the `kid` is new).
+fn verify(
+    env: &Env<'_, '_>,
     caches: &mut [TokenCache],
-    index: usize,
-    request: &dyn Request,
     trace: &mut Trace,
-) -> Check<'c> {
+    index: usize,
+    token: &str,
+) -> Verdict {
     let Some(provider) = env.config.providers.get(index) else {
-        return Check::Failed(Denial::keys_unavailable("?"));
-    };
-    let Some(found) = request::find_token(provider, request) else {
-        return Check::Missing;
+        return Verdict::Failed(Denial::keys_unavailable("?"));
     };
     if let Some(cache) = caches.get_mut(index) {
-        if let Some(verified) = cache.get(&found.token, env.now) {
+        if let Some(verified) = cache.get(token, env.now) {
             trace.cache_hits += 1;
-            return Check::Valid(std::vec![(index, found, verified)]);
+            return Verdict::Valid(verified);
         }
     }
     let remote = env.remote.get(index).and_then(Option::as_ref);
@@ -236,29 +439,28 @@ fn check_provider<'c>(
         (KeySource::Remote(_), Some(remote)) => Keys::Set(&remote.set),
         (KeySource::Remote(_), None) => {
             return if env.may_wait {
-                Check::Wait(index)
+                Verdict::Wait(index)
             } else {
-                Check::Failed(Denial::keys_unavailable(&provider.name))
+                Verdict::Failed(Denial::keys_unavailable(&provider.name))
             };
         }
     };
-    let verified =
-        match policy::verify_with(env.crypto, &found.token, keys, &provider.policy, env.now) {
-            Ok(verified) => verified,
-            Err(error) => {
-                if error.code() == ErrorCode::JwksNoMatchingKey
-                    && env.may_wait
-                    && remote.is_some_and(|remote| unknown_kid(&remote.set, &found.token, provider))
-                    && (env.request_refetch)(index)
-                {
-                    return Check::Wait(index);
-                }
-                return Check::Failed(Denial::invalid(&error));
+    let verified = match policy::verify_with(env.crypto, token, keys, &provider.policy, env.now) {
+        Ok(verified) => verified,
+        Err(error) => {
+            if error.code() == ErrorCode::JwksNoMatchingKey
+                && env.may_wait
+                && remote.is_some_and(|remote| unknown_kid(&remote.set, token, provider))
+                && (env.request_refetch)(index)
+            {
+                return Verdict::Wait(index);
             }
-        };
-    let payload_segment = match gateway::payload_segment(&found.token) {
+            return Verdict::Failed(Denial::invalid(&error));
+        }
+    };
+    let payload_segment = match gateway::payload_segment(token) {
         Ok(segment) => segment.into(),
-        Err(error) => return Check::Failed(Denial::invalid(&error)),
+        Err(error) => return Verdict::Failed(Denial::invalid(&error)),
     };
     let until = cache::valid_until(&verified.payload, provider.policy.max_token_age);
     let verified = Rc::new(Verified {
@@ -266,9 +468,9 @@ fn check_provider<'c>(
         payload_segment,
     });
     if let (Some(until), Some(cache)) = (until, caches.get_mut(index)) {
-        cache.insert(&found.token, Rc::clone(&verified), until, env.now);
+        cache.insert(token, Rc::clone(&verified), until, env.now);
     }
-    Check::Valid(std::vec![(index, found, verified)])
+    Verdict::Valid(verified)
 }
 
 /// True if the token names a `kid` the set lacks and claims to come from

@@ -1,6 +1,7 @@
 //! What the filter sends back: RFC 6750 `WWW-Authenticate` challenges and
 //! JSON bodies for denials, and the headers it hands the upstream.
 
+use core::fmt;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
@@ -87,6 +88,9 @@ pub struct Denial {
     pub code: String,
     /// Scopes the rule requires (403 challenges name them).
     pub scopes: Vec<String>,
+    /// Where the refused token was found, for the log line only: the
+    /// response never says which of several tokens failed.
+    pub place: Option<String>,
 }
 
 impl Denial {
@@ -98,6 +102,7 @@ impl Denial {
             description: description.into(),
             code: codes::TOKEN_MISSING.into(),
             scopes: Vec::new(),
+            place: None,
         }
     }
 
@@ -109,6 +114,7 @@ impl Denial {
             description: error.message().to_string(),
             code: error.code().as_str().into(),
             scopes: Vec::new(),
+            place: None,
         }
     }
 
@@ -120,6 +126,7 @@ impl Denial {
             description: std::format!("the keys of provider {provider:?} are not available"),
             code: codes::JWKS_UNAVAILABLE.into(),
             scopes: Vec::new(),
+            place: None,
         }
     }
 
@@ -136,6 +143,7 @@ impl Denial {
             description: error.message().to_string(),
             code: error.code().as_str().into(),
             scopes: scopes.to_vec(),
+            place: None,
         }
     }
 
@@ -147,7 +155,14 @@ impl Denial {
             description: "no rule matches this request".into(),
             code: codes::NO_MATCHING_RULE.into(),
             scopes: Vec::new(),
+            place: None,
         }
+    }
+
+    /// The same denial, its log line naming where the token was found.
+    pub fn at(mut self, place: impl fmt::Display) -> Self {
+        self.place = Some(place.to_string());
+        self
     }
 
     /// The OAuth error name of the body and challenge.

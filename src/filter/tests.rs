@@ -33,6 +33,14 @@ impl Request for Headers {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     }
+
+    fn header_values(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
 }
 
 fn req(method: &str, path: &str, extra: &[(&str, &str)]) -> Headers {
@@ -329,26 +337,71 @@ fn token_extraction() {
     value["providers"]["idp"]["from_params"] = json!(["jwt"]);
     value["providers"]["idp"]["from_cookies"] = json!(["session"]);
     let config = Config::parse(&value.to_string()).unwrap();
-    let provider = &config.providers[0];
     let find = |r: Headers| {
-        request::find_token(provider, &r).map(|f| (f.token, f.header.map(String::from)))
+        let path = r.header(":path").unwrap_or_default();
+        request::collect_tokens(&config, &[0], &r, &path)
+            .into_iter()
+            .map(|c| {
+                (
+                    c.token,
+                    c.places.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>()
     };
+    let one =
+        |token: &str, place: &str| std::vec![(token.to_string(), std::vec![place.to_string()])];
     assert_eq!(
         find(req("GET", "/", &[("x-token", "token abc")])),
-        Some(("abc".into(), Some("x-token".into())))
+        one("abc", "header \"x-token\"")
     );
-    assert_eq!(find(req("GET", "/", &[("x-token", "Bearer abc")])), None);
+    assert_eq!(find(req("GET", "/", &[("x-token", "Bearer abc")])), []);
     assert_eq!(
         find(req("GET", "/?a=1&jwt=a%2Eb", &[])),
-        Some(("a.b".into(), None))
+        one("a.b", "query parameter \"jwt\"")
     );
     assert_eq!(
         find(req("GET", "/", &[("cookie", "a=1; session=xyz")])),
-        Some(("xyz".into(), None))
+        one("xyz", "cookie \"session\"")
     );
     assert_eq!(
         find(req("GET", "/", &[("authorization", "Bearer abc")])),
-        None
+        []
+    );
+    // Every place, every repeated value; the same text once.
+    assert_eq!(
+        find(req(
+            "GET",
+            "/?jwt=t1&x=1;jwt=t2&jwt=t1",
+            &[
+                ("x-token", "Token t1"),
+                ("x-token", "Token t3"),
+                ("cookie", "session=t4"),
+                ("cookie", "b=2; session=\"t1\""),
+            ]
+        )),
+        std::vec![
+            (
+                "t1".to_string(),
+                std::vec![
+                    "header \"x-token\"".to_string(),
+                    "query parameter \"jwt\"".to_string(),
+                    "cookie \"session\"".to_string()
+                ]
+            ),
+            (
+                "t3".to_string(),
+                std::vec!["header \"x-token\"".to_string()]
+            ),
+            (
+                "t2".to_string(),
+                std::vec!["query parameter \"jwt\"".to_string()]
+            ),
+            (
+                "t4".to_string(),
+                std::vec!["cookie \"session\"".to_string()]
+            ),
+        ]
     );
     assert_eq!(
         request::strip_prefix_ignore_case("bEaReR  t ", "Bearer "),
@@ -744,4 +797,307 @@ fn hostile_tokens_never_panic() {
         "ERR_JOSE_ALG_NOT_ALLOWED"
     );
     let _ = Map::<String, Value>::new();
+}
+
+// ------------------------------------------------------ several tokens ----
+
+/// The denial's status, error name, and the place its log line names.
+fn refused(outcome: &Outcome<'_>) -> (u32, &'static str, Option<String>) {
+    let Outcome::Deny(denial) = outcome else {
+        panic!("expected a denial, got {outcome:?}")
+    };
+    assert!(
+        !denial.body().contains("parameter") && !denial.body().contains("cookie \\\""),
+        "the response never says where the token was: {}",
+        denial.body()
+    );
+    (denial.status, denial.error_name(), denial.place.clone())
+}
+
+fn allowed<'o, 'c>(outcome: &'o Outcome<'c>) -> (&'o [&'c str], &'o [(&'c str, String)]) {
+    let Outcome::Allow { remove, set } = outcome else {
+        panic!("expected the request to pass, got {outcome:?}")
+    };
+    (remove, set)
+}
+
+#[test]
+fn one_good_token_does_not_carry_a_bad_one_in() {
+    let keys = es256_keys("k1");
+    let config = Config::parse(&config_json(&keys.jwks).to_string()).unwrap();
+    let mut caches = caches(&config);
+    let good = token(&keys, "k1", good_claims());
+    let mut forged_claims = good_claims();
+    forged_claims["sub"] = json!("mallory");
+    let forged = std::format!(
+        "{}.{}.{}",
+        good.split('.').next().unwrap(),
+        <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(
+            forged_claims.to_string().as_bytes()
+        ),
+        good.split('.').nth(2).unwrap()
+    );
+    let bearer = std::format!("Bearer {good}");
+
+    // Good header + forged parameter: refused, naming the parameter in the log.
+    let path = std::format!("/api/x?access_token={forged}");
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req("GET", &path, &[("authorization", &bearer)]),
+        NOW,
+    )
+    .0;
+    assert_eq!(
+        refused(&outcome),
+        (
+            401,
+            "invalid_token",
+            Some("query parameter \"access_token\"".into())
+        )
+    );
+    // ...also from the cache: the good token is a cache hit the second time.
+    let (outcome, trace) = run(
+        &config,
+        &mut caches,
+        &req("GET", &path, &[("authorization", &bearer)]),
+        NOW,
+    );
+    assert_eq!(refused(&outcome).0, 401);
+    assert_eq!(trace.cache_hits, 1);
+    // The same parameter twice, good then forged.
+    let path = std::format!("/api/x?access_token={good}&access_token={forged}");
+    assert_eq!(
+        refused(&run(&config, &mut caches, &req("GET", &path, &[]), NOW).0).0,
+        401
+    );
+    // Behind a `;` separator.
+    let path = std::format!("/api/x?access_token={good};access_token={forged}");
+    assert_eq!(
+        refused(&run(&config, &mut caches, &req("GET", &path, &[]), NOW).0).0,
+        401
+    );
+
+    // Good header + the same token as parameter: one token, allowed, and
+    // `forward: false` (the default) takes it out of both places, keeping
+    // the other parameters byte for byte and in order.
+    let path = std::format!("/api/x?b=2&access_token={good}&a=%41+1;c");
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req("GET", &path, &[("authorization", &bearer)]),
+        NOW,
+    )
+    .0;
+    let (remove, set) = allowed(&outcome);
+    assert!(remove.contains(&"authorization"));
+    let rewritten: Vec<&String> = set
+        .iter()
+        .filter(|(n, _)| *n == ":path")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(rewritten, [&"/api/x?b=2&a=%41+1;c".to_string()]);
+
+    // A good parameter alone passes; the path loses only the token.
+    let path = std::format!("/api/x?access_token={good}");
+    let outcome = run(&config, &mut caches, &req("GET", &path, &[]), NOW).0;
+    let (_, set) = allowed(&outcome);
+    assert!(set.contains(&(":path", "/api/x".to_string())), "{set:?}");
+    assert!(set.contains(&("x-user", "alice".to_string())));
+
+    // Two Authorization headers as a host that joins them hands them over.
+    let joined = std::format!("Bearer {good}, Bearer {forged}");
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("authorization", &joined)]),
+        NOW,
+    )
+    .0;
+    assert_eq!(refused(&outcome).0, 401);
+}
+
+#[test]
+fn cookie_and_custom_header_tokens_are_all_checked_and_stripped() {
+    let keys = es256_keys("k1");
+    let mut value = config_json(&keys.jwks);
+    value["providers"]["idp"]["from_headers"] = json!([{"name": "authorization", "value_prefix": "Bearer "}, {"name": "x-token", "value_prefix": ""}]);
+    value["providers"]["idp"]["from_cookies"] = json!(["session"]);
+    let config = Config::parse(&value.to_string()).unwrap();
+    let mut caches = caches(&config);
+    let good = token(&keys, "k1", good_claims());
+    let other = es256_keys("k1");
+    let forged = token(&other, "k1", good_claims());
+    let bearer = std::format!("Bearer {good}");
+
+    let cookie = std::format!("theme=dark; session={forged}");
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req(
+            "GET",
+            "/api/x",
+            &[("authorization", &bearer), ("cookie", &cookie)],
+        ),
+        NOW,
+    )
+    .0;
+    assert_eq!(
+        refused(&outcome),
+        (401, "invalid_token", Some("cookie \"session\"".into()))
+    );
+    // A repeated custom header: the second value is checked too.
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("x-token", &good), ("x-token", &forged)]),
+        NOW,
+    )
+    .0;
+    assert_eq!(refused(&outcome).2, Some("header \"x-token\"".into()));
+    // The default parameter is not read once locations are configured.
+    let path = std::format!("/api/x?access_token={forged}");
+    assert!(matches!(
+        run(
+            &config,
+            &mut caches,
+            &req("GET", &path, &[("authorization", &bearer)]),
+            NOW
+        )
+        .0,
+        Outcome::Allow { .. }
+    ));
+
+    // A good cookie: allowed, and the cookie header keeps the others only.
+    let cookie = std::format!("theme=dark; session=\"{good}\";lang=en");
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("cookie", &cookie)]),
+        NOW,
+    )
+    .0;
+    let (_, set) = allowed(&outcome);
+    assert!(
+        set.contains(&("cookie", "theme=dark; lang=en".to_string())),
+        "{set:?}"
+    );
+    // The token was the only cookie: the header goes.
+    let cookie = std::format!("session={good}");
+    let outcome = run(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("cookie", &cookie)]),
+        NOW,
+    )
+    .0;
+    let (remove, _) = allowed(&outcome);
+    assert!(remove.contains(&"cookie"));
+}
+
+#[test]
+fn several_tokens_under_each_requirement() {
+    let a = es256_keys("a");
+    let b = es256_keys("b");
+    let value = json!({
+        "providers": {
+            "a": {"issuer": "https://a", "local_jwks": {"inline_string": a.jwks},
+                  "from_headers": [{"name": "x-a", "value_prefix": ""}],
+                  "claim_to_headers": [{"header_name": "x-a-sub", "claim_name": "sub"}]},
+            "b": {"issuer": "https://b", "local_jwks": {"inline_string": b.jwks},
+                  "from_headers": [{"name": "x-b", "value_prefix": ""}], "from_params": ["b"]}
+        },
+        "rules": [
+            {"match": {"prefix": "/any"}, "requires": {"requires_any": [{"provider_name": "a"}, {"provider_name": "b"}]}},
+            {"match": {"prefix": "/missing"}, "requires": {"allow_missing": {}}},
+            {"match": {"prefix": "/lenient"}, "requires": {"allow_missing_or_failed": {}}},
+            {"match": {"prefix": "/a"}, "requires": {"provider_name": "a"}}
+        ]
+    });
+    let config = Config::parse(&value.to_string()).unwrap();
+    let mut caches = caches(&config);
+    let ta = token(
+        &a,
+        "a",
+        json!({"iss": "https://a", "sub": "sa", "exp": NOW + 60}),
+    );
+    let tb = token(
+        &b,
+        "b",
+        json!({"iss": "https://b", "sub": "sb", "exp": NOW + 60}),
+    );
+    let forged_b = token(
+        &a,
+        "b",
+        json!({"iss": "https://b", "sub": "x", "exp": NOW + 60}),
+    );
+    let mut go = |path: &str, headers: &[(&str, &str)]| {
+        run(&config, &mut caches, &req("GET", path, headers), NOW).0
+    };
+
+    // requires_any: a's token passes, but b's location holds a forged one.
+    assert_eq!(
+        refused(&go("/any", &[("x-a", &ta), ("x-b", &forged_b)])).0,
+        401
+    );
+    assert_eq!(
+        refused(&go(&std::format!("/any?b={forged_b}"), &[("x-a", &ta)])).0,
+        401
+    );
+    assert!(matches!(
+        go("/any", &[("x-a", &ta), ("x-b", &tb)]),
+        Outcome::Allow { .. }
+    ));
+    // A rule that only reads a's locations does not look at b's.
+    assert!(matches!(
+        go("/a", &[("x-a", &ta), ("x-b", &forged_b)]),
+        Outcome::Allow { .. }
+    ));
+    // allow_missing: nothing, or every token valid.
+    assert!(matches!(go("/missing", &[]), Outcome::Allow { .. }));
+    assert!(matches!(
+        go("/missing", &[("x-a", &ta), ("x-b", &tb)]),
+        Outcome::Allow { .. }
+    ));
+    assert_eq!(
+        refused(&go("/missing", &[("x-a", &ta), ("x-b", &forged_b)])).0,
+        401
+    );
+    // allow_missing_or_failed: passes; the valid token still gets its headers.
+    let outcome = go("/lenient", &[("x-a", &ta), ("x-b", &forged_b)]);
+    let (_, set) = allowed(&outcome);
+    assert_eq!(set, [("x-a-sub", "sa".to_string())]);
+}
+
+#[test]
+fn query_and_cookie_rewrites_keep_everything_else() {
+    let strip = |path: &str| request::path_without(path, &[("access_token", "t")]);
+    assert_eq!(strip("/p?access_token=t"), Some("/p".into()));
+    assert_eq!(
+        strip("/p?a=1&access_token=t&b=2"),
+        Some("/p?a=1&b=2".into())
+    );
+    assert_eq!(strip("/p?access_token=t&b=2"), Some("/p?b=2".into()));
+    assert_eq!(strip("/p?a=1;access_token=t"), Some("/p?a=1".into()));
+    assert_eq!(
+        strip("/p?a=%2F&&access_token=t;b=c+d"),
+        Some("/p?a=%2F&;b=c+d".into())
+    );
+    assert_eq!(
+        strip("/p?access%5Ftoken=%74"),
+        Some("/p".into()),
+        "compared decoded"
+    );
+    assert_eq!(strip("/p?access_token=t#frag"), Some("/p#frag".into()));
+    assert_eq!(strip("/p?access_token=u"), None, "another token stays");
+    assert_eq!(strip("/p?a=1"), None);
+    assert_eq!(strip("/p"), None);
+    let cookies = |values: &[&str]| {
+        let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        request::cookie_without(&values, &[("s", "t")])
+    };
+    assert_eq!(cookies(&["a=1; s=t; b=2"]), Some("a=1; b=2".into()));
+    assert_eq!(cookies(&["s=\"t\""]), Some(String::new()));
+    assert_eq!(cookies(&["a=1", "s=t;c=3"]), Some("a=1; c=3".into()));
+    assert_eq!(cookies(&["a=1; s=u"]), None);
 }

@@ -367,11 +367,19 @@ class Envoy:
         self.dir.cleanup()
 
 
-def request(port: int, path: str, headers: dict | None = None, method: str = "GET",
+def request(port: int, path: str, headers: dict | list | None = None, method: str = "GET",
             timeout: float = 10.0) -> tuple[int, dict, bytes]:
+    """One request; `headers` as a dict, or as (name, value) pairs when a
+    header is sent more than once."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request(method, path, headers=headers or {})
+        if isinstance(headers, list):
+            conn.putrequest(method, path)
+            for name, value in headers:
+                conn.putheader(name, value)
+            conn.endheaders()
+        else:
+            conn.request(method, path, headers=headers or {})
         response = conn.getresponse()
         body = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body

@@ -268,6 +268,99 @@ class LocalJwks(EnvoyCase):
         self.assertNotIn(b"headers", body, "the answer comes from the filter, not the echo upstream")
 
 
+class SeveralTokens(EnvoyCase):
+    """A request carrying several tokens passes only if every one verifies
+    (issue 16): one good token must not carry a forged one to the upstream."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.key = SigningKey("ES256", "ec-1")
+        cls.impostor = SigningKey("ES256", "ec-1")  # same kid, another key
+        common = {
+            "issuer": ISSUER, "audiences": [AUDIENCE], "algorithms": ["ES256"],
+            "local_jwks": {"inline_string": harness.jwks(cls.key)},
+            "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}],
+        }
+        cls.start({
+            "providers": {
+                # jwt_authn's default locations: Authorization: Bearer, ?access_token.
+                "idp": dict(common),
+                "web": dict(common, from_headers=[
+                    {"name": "authorization", "value_prefix": "Bearer "},
+                    {"name": "x-token", "value_prefix": ""},
+                ], from_cookies=["session"]),
+            },
+            "rules": [
+                {"match": {"prefix": "/web"}, "requires": {"provider_name": "web"}},
+                {"match": {"prefix": "/api"}, "requires": {"provider_name": "idp"}},
+            ],
+        }, [])
+        cls.good = cls.key.sign(claims())
+        cls.forged = cls.impostor.sign(claims(sub="mallory", scope="admin"))
+
+    def assert_refused_at(self, response, place: str):
+        status, _, body = response
+        self.assertEqual(status, 401, body)
+        payload = body_json(body)
+        self.assertEqual(payload["error"], "invalid_token")
+        self.assertNotIn(place.split()[-1].strip('"'), payload["error_description"],
+                         "the response does not say where the token was")
+        deadline = time.monotonic() + 3
+        line = f"token in {place} refused"
+        while line not in self.envoy.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertIn(line, self.envoy.log(), "the log names the location")
+        self.assertNotIn(self.forged, self.envoy.log(), "tokens are never logged")
+
+    def test_good_header_and_forged_parameter_is_refused(self):
+        self.assert_refused_at(self.get(f"/api/x?access_token={self.forged}", bearer(self.good)),
+                               'query parameter "access_token"')
+
+    def test_the_same_parameter_twice_is_refused(self):
+        status, _, body = self.get(f"/api/x?access_token={self.good}&access_token={self.forged}")
+        self.assertEqual(status, 401, body)
+
+    def test_same_token_in_header_and_parameter_passes_and_leaves_both(self):
+        status, _, body = self.get(f"/api/x?a=1&access_token={self.good}&b=%2F2", bearer(self.good))
+        self.assertEqual(status, 200, body)
+        seen = body_json(body)
+        self.assertEqual(seen["path"], "/api/x?a=1&b=%2F2")
+        self.assertNotIn("authorization", seen["headers"])
+        self.assertEqual(seen["headers"]["x-user"], "alice")
+
+    def test_good_parameter_alone_passes_without_reaching_the_upstream(self):
+        status, _, body = self.get(f"/api/orders?z=9&access_token={self.good}&a=%2F1&a=2;c")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["path"], "/api/orders?z=9&a=%2F1&a=2;c",
+                         "forward: false removes the token; the other parameters stay in order")
+        status, _, body = self.get(f"/api/orders?access_token={self.good}")
+        self.assertEqual((status, body_json(body)["path"]), (200, "/api/orders"))
+
+    def test_good_header_and_forged_cookie_is_refused(self):
+        self.assert_refused_at(
+            self.get("/web/x", {**bearer(self.good), "cookie": f"theme=dark; session={self.forged}"}),
+            'cookie "session"')
+
+    def test_good_cookie_is_removed_before_the_upstream(self):
+        status, _, body = self.get("/web/x", {"cookie": f"theme=dark; session={self.good}; lang=en"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["headers"]["cookie"], "theme=dark; lang=en")
+
+    def test_two_authorization_headers_are_refused(self):
+        for pair in ((self.good, self.forged), (self.forged, self.good), (self.good, self.good)):
+            headers = [("Authorization", f"Bearer {token}") for token in pair]
+            status, _, body = self.get("/api/x", headers)
+            self.assertEqual(status, 401, body)
+
+    def test_a_repeated_custom_header_is_refused(self):
+        status, _, body = self.get("/web/x", [("x-token", self.good), ("x-token", self.forged)])
+        self.assertEqual(status, 401, body)
+        status, _, body = self.get("/web/x", [("x-token", self.good), ("cookie", "a=1"),
+                                              ("cookie", f"session={self.forged}")])
+        self.assertEqual(status, 401, body)
+        self.assertEqual(self.get("/web/x", {"x-token": self.good})[0], 200, "the filter still works")
+
+
 class RemoteJwks(EnvoyCase):
     """Remote JWKS: first fetch, unknown-kid refetch, a JWKS server that dies."""
 
