@@ -62,6 +62,21 @@ pub enum ErrorCode {
     JwksTooLarge,
     /// A JWKS holds more keys than [`crate::key::jwks::MAX_JWKS_KEYS`].
     JwksTooManyKeys,
+    /// A DPoP proof (RFC 9449) is malformed or fails one of its rules;
+    /// [`Error::claim_name`] names the header member or claim concerned.
+    DpopInvalidProof,
+    /// A DPoP proof is needed and there is none: the token is DPoP-bound
+    /// (`cnf.jkt`) or DPoP is required, and the request has no proof or uses
+    /// the `Bearer` scheme (RFC 9449 section 7.2: no downgrade).
+    DpopProofRequired,
+    /// The DPoP proof's `jti` was already used within the replay window.
+    DpopReplay,
+    /// The server wants a DPoP nonce and the proof has none or an old one
+    /// (RFC 9449 section 8: answer `use_dpop_nonce` with a fresh nonce).
+    DpopNonceRequired,
+    /// The proof's key is not the one the access token is bound to
+    /// (`cnf.jkt`), or the token is not bound to any key.
+    DpopBindingMismatch,
 }
 
 impl ErrorCode {
@@ -92,6 +107,11 @@ impl ErrorCode {
             Self::RandomnessUnavailable => "ERR_RANDOMNESS_UNAVAILABLE",
             Self::JwksTooLarge => "ERR_JWKS_TOO_LARGE",
             Self::JwksTooManyKeys => "ERR_JWKS_TOO_MANY_KEYS",
+            Self::DpopInvalidProof => "ERR_DPOP_INVALID_PROOF",
+            Self::DpopProofRequired => "ERR_DPOP_PROOF_REQUIRED",
+            Self::DpopReplay => "ERR_DPOP_REPLAY",
+            Self::DpopNonceRequired => "ERR_DPOP_NONCE_REQUIRED",
+            Self::DpopBindingMismatch => "ERR_DPOP_BINDING_MISMATCH",
         }
     }
 
@@ -121,6 +141,11 @@ impl ErrorCode {
         Self::RandomnessUnavailable,
         Self::JwksTooLarge,
         Self::JwksTooManyKeys,
+        Self::DpopInvalidProof,
+        Self::DpopProofRequired,
+        Self::DpopReplay,
+        Self::DpopNonceRequired,
+        Self::DpopBindingMismatch,
     ];
 }
 

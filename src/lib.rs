@@ -9,6 +9,8 @@
 //! - [`jws`]: compact JWS signing, unverified decoding, verification.
 //! - [`policy`]: the verification policy and claim rules.
 //! - [`assertion`]: RFC 7523 assertions, product presets, their verifier.
+//! - [`dpop`]: DPoP (RFC 9449) proofs: checking them for a request, the
+//!   token binding and replay; creating them.
 //! - [`lint`]: a claim linter for assertions people build by hand.
 //! - [`crypto`]: the signature backend trait and the pure-Rust backend.
 //!
@@ -21,6 +23,7 @@
 //! | input | limit | error code |
 //! | --- | --- | --- |
 //! | token (compact JWS) length | [`jws::DEFAULT_MAX_TOKEN_BYTES`] = 16384 bytes (per policy: [`VerifyPolicy::max_token_bytes`]) | `ERR_JWT_TOO_LARGE` |
+//! | DPoP proof length | [`dpop::DEFAULT_MAX_PROOF_BYTES`] = 8192 bytes (per policy: [`dpop::DpopPolicy::max_proof_bytes`]) | `ERR_DPOP_INVALID_PROOF` |
 //! | JSON nesting depth (header, payload, JWK, JWKS) | [`json::MAX_JSON_DEPTH`] = 32 levels | `ERR_JSON_TOO_DEEP` |
 //! | JWKS document length ([`JwkSet::from_json`]) | [`key::jwks::MAX_JWKS_BYTES`] = 524288 bytes (512 KiB) | `ERR_JWKS_TOO_LARGE` |
 //! | keys in a JWKS | [`key::jwks::MAX_JWKS_KEYS`] = 100 | `ERR_JWKS_TOO_MANY_KEYS` |
@@ -38,6 +41,7 @@ pub mod alg;
 pub mod assertion;
 mod b64;
 pub mod crypto;
+pub mod dpop;
 pub mod error;
 #[cfg(feature = "filter")]
 pub mod filter;
