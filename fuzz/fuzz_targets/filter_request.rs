@@ -3,7 +3,8 @@
 //! JWKS response for the remote one, and a fuzzer-chosen request (method,
 //! path, Authorization header, cookie, and a token either raw or signed by
 //! a fixture key over fuzzer-chosen claims), with a second token in the
-//! query, the cookie and a repeated header as the mode byte says. Every
+//! query, the cookie, a repeated header or a DPoP header as the mode byte
+//! says. Every
 //! request must be decided (allow, deny with a 401/403, or wait), never
 //! panic; a rewritten `:path` keeps the path and drops only whole query
 //! segments, so Envoy accepts whatever it accepted before.
@@ -70,7 +71,8 @@ fn config() -> &'static Config {
                     ],
                     "clock_skew_seconds": 60,
                     "max_lifetime_seconds": 3600,
-                    "jwt_cache_config": { "jwt_cache_size": 8 }
+                    "jwt_cache_config": { "jwt_cache_size": 8 },
+                    "dpop": { "mode": "optional", "nonce": true }
                 },
                 "remote": {
                     "remote_jwks": { "cluster": "jwks", "uri": "http://jwks.test/keys", "timeout_ms": 100 }
@@ -159,6 +161,12 @@ fuzz_target!(|data: &[u8]| {
     if flags & 8 != 0 {
         headers.push(("cookie", format!("session={second}")));
     }
+    if flags & 16 != 0 {
+        // A DPoP proof: the fuzzer-signed JWS (or text) as the proof.
+        headers.push((":scheme", "https".to_string()));
+        headers.push((":authority", text(method)));
+        headers.push(("dpop", second.clone()));
+    }
     let request = Headers(headers);
     // The remote provider's keys: a JWKS response as fetched, stored in
     // shared data, read back and parsed as the glue does.
@@ -186,6 +194,9 @@ fuzz_target!(|data: &[u8]| {
         .iter()
         .map(|p| TokenCache::new(p.cache_size))
         .collect();
+    let nonces = vec!["n-1".to_string()];
+    let seen = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let remember = |key: &str, _expires: i64| seen.borrow_mut().insert(key.to_string());
     for may_wait in [false, true] {
         let env = Env {
             config,
@@ -194,6 +205,8 @@ fuzz_target!(|data: &[u8]| {
             now: NOW,
             may_wait,
             request_refetch: &refetch,
+            dpop_nonces: &nonces,
+            remember_proof: &remember,
         };
         // Twice: the second run may be served by the verified-token cache.
         for _ in 0..2 {

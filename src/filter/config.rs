@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
+use crate::dpop::DpopPolicy;
 use crate::error::ErrorCode;
 use crate::key::jwk::Jwk;
 use crate::key::jwks::JwkSet;
@@ -28,6 +29,9 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
 pub const DEFAULT_JWT_CACHE_SIZE: usize = 100;
 /// The largest verified-token cache accepted per provider.
 pub const MAX_JWT_CACHE_SIZE: usize = 10_000;
+/// The longest DPoP proof age accepted in `dpop.max_age_seconds`: the
+/// replay store must remember every `jti` that long.
+pub const MAX_DPOP_AGE_SECONDS: u64 = 3600;
 
 /// A configuration error: the field path and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +80,21 @@ struct RawProvider {
     max_lifetime_seconds: Option<u64>,
     typ: Option<String>,
     jwt_cache_config: Option<RawCacheConfig>,
+    dpop: Option<RawDpop>,
+}
+
+/// `dpop` (ours: jwt_authn has no DPoP).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDpop {
+    mode: Option<String>,
+    max_age_seconds: Option<u64>,
+    #[serde(default)]
+    nonce: bool,
+    public_base_url: Option<String>,
+    algorithms: Option<Vec<String>>,
+    #[serde(default)]
+    forward_proof: bool,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +190,22 @@ pub struct Provider {
     pub claim_to_headers: Vec<(String, String)>,
     /// Verified-token cache capacity; 0 disables the cache.
     pub cache_size: usize,
+    /// DPoP (RFC 9449) enforcement; `None`: `mode` `disabled`.
+    pub dpop: Option<DpopConfig>,
+}
+
+/// A provider's `dpop` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpopConfig {
+    /// What a proof must satisfy; `required` is `mode: required`.
+    pub policy: DpopPolicy,
+    /// Proofs must carry a current server nonce (`use_dpop_nonce`).
+    pub nonce: bool,
+    /// The URL clients use when Envoy sits behind another proxy: `htu` is
+    /// this plus `:path` instead of `:scheme`, `:authority` and `:path`.
+    pub public_base_url: Option<String>,
+    /// Keep the `DPoP` header for the upstream.
+    pub forward_proof: bool,
 }
 
 /// A provider's keys.
@@ -206,7 +241,8 @@ pub struct RemoteJwks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     /// A request header (lower-case name) whose value starts with `prefix`
-    /// (compared case-insensitively).
+    /// (compared case-insensitively). `Authorization` with the `DPoP `
+    /// prefix is added for DPoP providers that read `Bearer ` tokens there.
     Header {
         /// Lower-case header name.
         name: String,
@@ -352,6 +388,13 @@ impl Config {
             .iter()
             .any(|p| matches!(p.keys, KeySource::Remote(_)))
     }
+
+    /// True if some provider asks DPoP proofs for server nonces.
+    pub fn uses_dpop_nonces(&self) -> bool {
+        self.providers
+            .iter()
+            .any(|p| p.dpop.as_ref().is_some_and(|dpop| dpop.nonce))
+    }
 }
 
 /// Deserialises `value`, reporting errors with their full field path.
@@ -479,6 +522,28 @@ fn compile_provider(name: String, raw: RawProvider, path: &str) -> Result<Provid
         });
         locations.push(Location::Param("access_token".into()));
     }
+    let dpop = match raw.dpop {
+        Some(raw_dpop) => compile_dpop(
+            raw_dpop,
+            policy.clock_tolerance,
+            &std::format!("{path}.dpop"),
+        )?,
+        None => None,
+    };
+    if dpop.is_some() {
+        // A DPoP-bound token comes as `Authorization: DPoP <token>` wherever
+        // the provider reads `Authorization: Bearer <token>`.
+        let reads_bearer = locations.iter().any(|location| {
+            matches!(location, Location::Header { name, prefix }
+                if name == "authorization" && prefix.trim().eq_ignore_ascii_case("Bearer"))
+        });
+        if reads_bearer {
+            locations.push(Location::Header {
+                name: "authorization".into(),
+                prefix: "DPoP ".into(),
+            });
+        }
+    }
     let forward_payload_header = match raw.forward_payload_header {
         Some(name) => Some(output_header(
             &name,
@@ -520,6 +585,7 @@ fn compile_provider(name: String, raw: RawProvider, path: &str) -> Result<Provid
         locations,
         forward: raw.forward,
         forward_payload_header,
+        dpop,
         claim_to_headers,
         cache_size,
     })
@@ -582,6 +648,59 @@ fn split_uri(uri: &str) -> Option<(String, String)> {
         return None;
     }
     Some((authority.to_string(), path))
+}
+
+/// `dpop`: `None` for `mode: disabled`.
+fn compile_dpop(
+    raw: RawDpop,
+    clock_tolerance: u64,
+    path: &str,
+) -> Result<Option<DpopConfig>, ConfigError> {
+    let required = match raw.mode.as_deref().unwrap_or("optional") {
+        "disabled" => return Ok(None),
+        "optional" => false,
+        "required" => true,
+        _ => {
+            return Err(error(
+                &std::format!("{path}.mode"),
+                "must be \"disabled\", \"optional\" or \"required\"",
+            ))
+        }
+    };
+    let mut policy = match raw.algorithms {
+        Some(names) => {
+            let mut algorithms = Vec::with_capacity(names.len());
+            for (i, name) in names.iter().enumerate() {
+                let alg = Algorithm::from_name(name)
+                    .map_err(|e| error(&std::format!("{path}.algorithms[{i}]"), e))?;
+                algorithms.push(alg);
+            }
+            DpopPolicy::new(&algorithms)
+                .map_err(|e| error(&std::format!("{path}.algorithms"), e))?
+        }
+        None => DpopPolicy::default(),
+    };
+    policy.required = required;
+    policy.clock_tolerance = clock_tolerance;
+    if let Some(max_age) = raw.max_age_seconds {
+        if max_age == 0 || max_age > MAX_DPOP_AGE_SECONDS {
+            return Err(error(
+                &std::format!("{path}.max_age_seconds"),
+                std::format!("must be 1 to {MAX_DPOP_AGE_SECONDS}"),
+            ));
+        }
+        policy.max_age = max_age;
+    }
+    if let Some(base) = &raw.public_base_url {
+        crate::dpop::htu::from_base(base, "/")
+            .map_err(|e| error(&std::format!("{path}.public_base_url"), e))?;
+    }
+    Ok(Some(DpopConfig {
+        policy,
+        nonce: raw.nonce,
+        public_base_url: raw.public_base_url,
+        forward_proof: raw.forward_proof,
+    }))
 }
 
 fn compile_rule(raw: RawRule, providers: &[Provider], path: &str) -> Result<Rule, ConfigError> {

@@ -21,6 +21,7 @@ use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Metr
 
 use super::cache::TokenCache;
 use super::config::{Config, KeySource};
+use super::dpop_state::{self, Nonces, Record, NONCE_KEY};
 use super::native::{decode_result, ForeignCall, HostAnswer, NativeCrypto, SpkiCache};
 use super::pipeline::{self, Env, Outcome, Trace};
 use super::remote::{self, FetchState, RemoteKeys, SharedKeys};
@@ -53,6 +54,29 @@ fn now_ms() -> u64 {
 
 fn shared_get(key: &str) -> (Option<Vec<u8>>, Option<u32>) {
     hostcalls::get_shared_data(key).unwrap_or((None, None))
+}
+
+/// Records a DPoP proof's replay key in its shared shard until `expires`:
+/// compare-and-swap, so that of two workers seeing the same proof at once
+/// exactly one succeeds. False for a replay, a full shard, or a shard that
+/// keeps changing under us (fail closed).
+fn remember_proof(key: &str, expires: i64, now: i64) -> bool {
+    let shard = dpop_state::shard_key(key);
+    for _ in 0..8 {
+        let (bytes, cas) = shared_get(&shard);
+        if cas.is_none() {
+            return false; // not created at configuration: never guess
+        }
+        match dpop_state::record(bytes.as_deref(), key, expires, now) {
+            Record::Added(text) => {
+                if hostcalls::set_shared_data(&shard, Some(text.as_bytes()), cas).is_ok() {
+                    return true;
+                }
+            }
+            Record::Replay | Record::Full => return false,
+        }
+    }
+    false
 }
 
 // ------------------------------------------------------------ metrics ----
@@ -158,6 +182,8 @@ struct Worker {
     metrics: Metrics,
     native: Cell<bool>,
     spki: RefCell<SpkiCache>,
+    /// The DPoP nonces accepted now (current first), from shared data.
+    dpop_nonces: RefCell<Vec<String>>,
 }
 
 /// Envoy's `verify_signature` foreign function.
@@ -250,6 +276,7 @@ impl Worker {
             metrics: Metrics::define(),
             native: Cell::new(true),
             spki: RefCell::new(SpkiCache::default()),
+            dpop_nonces: RefCell::new(Vec::new()),
         }
     }
 
@@ -272,13 +299,22 @@ impl Worker {
             self.grant_refetch(index, now_ms, local)
         };
         let crypto = NativeCrypto::new(&EnvoyVerify, &self.native, &self.spki);
+        let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+        let nonces = self
+            .dpop_nonces
+            .try_borrow()
+            .map(|nonces| nonces.clone())
+            .unwrap_or_default();
+        let remember_proof = |key: &str, expires: i64| remember_proof(key, expires, now);
         let env = Env {
             config: &self.config,
             remote,
             crypto: &crypto,
-            now: i64::try_from(now_ms / 1000).unwrap_or(i64::MAX),
+            now,
             may_wait,
             request_refetch: &refetch,
+            dpop_nonces: &nonces,
+            remember_proof: &remember_proof,
         };
         let mut trace = Trace::default();
         let outcome = pipeline::decide(&env, caches, &HostRequest, &mut trace);
@@ -639,8 +675,40 @@ impl Worker {
         }
     }
 
+    /// Installs the shared DPoP nonces, rotating them when due (one worker
+    /// wins the compare-and-swap; the others read its nonce).
+    fn sync_nonces(&self, now_ms: u64) {
+        let now = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+        let (bytes, cas) = shared_get(NONCE_KEY);
+        let mut nonces = Nonces::decode(bytes.as_deref()).unwrap_or_default();
+        if nonces.due(now) {
+            let mut fresh = [0u8; 18];
+            match getrandom::getrandom(&mut fresh) {
+                Ok(()) => {
+                    let rotated = nonces.rotated(crate::b64::encode_url(&fresh), now);
+                    if hostcalls::set_shared_data(NONCE_KEY, Some(rotated.encode().as_bytes()), cas)
+                        .is_ok()
+                    {
+                        nonces = rotated;
+                    } else if let Some(theirs) = Nonces::decode(shared_get(NONCE_KEY).0.as_deref())
+                    {
+                        nonces = theirs;
+                    }
+                }
+                // No nonce: proofs needing one are refused (fail closed).
+                Err(_) => log(LogLevel::Error, "jwt-edge: no randomness for a DPoP nonce"),
+            }
+        }
+        if let Ok(mut accepted) = self.dpop_nonces.try_borrow_mut() {
+            *accepted = nonces.accepted();
+        }
+    }
+
     fn tick(&self) {
         self.metrics.flush();
+        if self.config.uses_dpop_nonces() {
+            self.sync_nonces(now_ms());
+        }
         if !self.config.has_remote() {
             return;
         }
@@ -698,6 +766,20 @@ impl RootContext for Root {
         };
         let has_remote = config.has_remote();
         let worker = Rc::new(Worker::new(self.id, config));
+        if worker.config.providers.iter().any(|p| p.dpop.is_some()) {
+            // The replay store's keys exist before any request compare-and-
+            // swaps them (shared data cannot create a key conditionally).
+            for key in dpop_state::all_shard_keys() {
+                // Absent means no compare-and-swap version (an empty value
+                // has one).
+                if shared_get(&key).1.is_none() {
+                    let _ = hostcalls::set_shared_data(&key, Some(b""), None);
+                }
+            }
+        }
+        if worker.config.uses_dpop_nonces() {
+            worker.sync_nonces(now_ms());
+        }
         if has_remote {
             let now = now_ms();
             for shared in worker.shared.iter().flatten() {
@@ -720,6 +802,8 @@ impl RootContext for Root {
             }
         }
         let _ = hostcalls::set_tick_period(if has_remote { TICK_REMOTE } else { TICK_LOCAL });
+        // TICK_LOCAL (500 ms) also keeps the DPoP nonces within a second of
+        // their rotation.
         log(
             LogLevel::Info,
             &std::format!(
@@ -780,6 +864,7 @@ impl HttpContext for Filter {
                 code: codes::NOT_CONFIGURED.into(),
                 scopes: Vec::new(),
                 place: None,
+                dpop: None,
             };
             send_denial(&denial);
             return Action::Pause;

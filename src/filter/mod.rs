@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod dpop_state;
 pub mod native;
 pub mod pipeline;
 pub mod remote;

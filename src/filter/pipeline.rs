@@ -3,10 +3,11 @@
 //! the glue feeds it the request and applies the [`Outcome`].
 
 use std::rc::Rc;
-use std::string::String;
+use std::string::{String, ToString};
 use std::vec::Vec;
 
 use crate::crypto::CryptoProvider;
+use crate::dpop::{self, htu, AuthScheme, DpopRequest, ReplayCache, VerifiedProof};
 use crate::error::{Error, ErrorCode};
 use crate::gateway;
 use crate::policy::{self, Keys};
@@ -33,6 +34,13 @@ pub struct Env<'c, 'a> {
     /// Asks for an unknown-`kid` refetch of a provider's JWKS; true if one
     /// was granted (at most once per 30 s per provider).
     pub request_refetch: &'a dyn Fn(usize) -> bool,
+    /// The DPoP nonces proofs may carry, the current one first (empty when
+    /// no provider uses nonces, or none was made yet).
+    pub dpop_nonces: &'a [String],
+    /// Records a DPoP proof's replay key until the given time (seconds),
+    /// across every worker; false if it was already there (a replay) or
+    /// cannot be recorded (which must fail closed).
+    pub remember_proof: &'a dyn Fn(&str, i64) -> bool,
 }
 
 /// What to do with the request.
@@ -124,6 +132,10 @@ pub fn decide<'c>(
         caches,
         trace,
         tokens: &mut tokens,
+        request,
+        path: &path,
+        dpop_request: None,
+        proofs: Vec::new(),
     };
     let mut valid = match session.check(requirement) {
         Check::Valid(valid) => valid,
@@ -144,6 +156,7 @@ pub fn decide<'c>(
             };
         }
     }
+    let proofs = core::mem::take(&mut session.proofs);
     let verified: Vec<(usize, usize, Rc<Verified>)> = valid
         .iter()
         .filter_map(|&(provider, candidate)| {
@@ -155,7 +168,46 @@ pub fn decide<'c>(
     if let Err(denial) = check_rule(rule, &verified) {
         return Outcome::Deny(denial);
     }
+    // Last, so that a request refused for another reason (or paused to
+    // wait for keys and decided again) does not use its proof up.
+    if let Err(denial) = remember_proofs(env, &tokens.candidates, &proofs) {
+        return Outcome::Deny(denial);
+    }
     allow(env, &tokens.candidates, &verified, &path, request, remove)
+}
+
+/// Records every verified DPoP proof in the shared replay store; the first
+/// one seen before refuses the request.
+fn remember_proofs(
+    env: &Env<'_, '_>,
+    candidates: &[Candidate<'_>],
+    proofs: &[(usize, usize, VerifiedProof)],
+) -> Result<(), Denial> {
+    for (index, candidate, proof) in proofs {
+        let Some(dpop) = env
+            .config
+            .providers
+            .get(*index)
+            .and_then(|p| p.dpop.as_ref())
+        else {
+            continue;
+        };
+        if let Err(error) = dpop::remember(
+            &mut SharedReplay(env.remember_proof),
+            proof,
+            &dpop.policy,
+            env.now,
+        ) {
+            let denial = Denial::dpop(&error, dpop.policy.algs_parameter(), None);
+            return Err(
+                match candidates.get(*candidate).and_then(|c| c.places.first()) {
+                    Some(place) => denial.at(place),
+                    None => denial,
+                },
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The request passes: the claim headers of every verified token, and for
@@ -193,7 +245,7 @@ fn allow<'c>(
         // `forward: false`: the token leaves every place it was found in.
         for place in &candidate.places {
             match *place {
-                Place::Header(name) => {
+                Place::Header(name, _) => {
                     if !remove.contains(&name) {
                         remove.push(name);
                     }
@@ -202,6 +254,16 @@ fn allow<'c>(
                 Place::Cookie(name) => strip_cookies.push((name, &candidate.token)),
             }
         }
+    }
+    let proof_leaves = verified.iter().any(|(index, _, _)| {
+        env.config
+            .providers
+            .get(*index)
+            .and_then(|p| p.dpop.as_ref())
+            .is_some_and(|dpop| !dpop.forward_proof)
+    });
+    if proof_leaves {
+        remove.push("dpop");
     }
     if let Some(rewritten) = request::path_without(path, &strip_params) {
         set.push((":path", rewritten));
@@ -262,6 +324,21 @@ struct Session<'s, 'c, 'a> {
     caches: &'s mut [TokenCache],
     trace: &'s mut Trace,
     tokens: &'s mut Tokens<'c>,
+    request: &'s dyn Request,
+    path: &'s str,
+    /// What DPoP reads of the request, read once when first needed.
+    dpop_request: Option<DpopHeaders>,
+    /// Proofs that checked out, to be remembered if the request passes:
+    /// (provider, candidate, proof).
+    proofs: Vec<(usize, usize, VerifiedProof)>,
+}
+
+/// The request headers a DPoP check reads besides the token.
+struct DpopHeaders {
+    method: String,
+    scheme: String,
+    authority: String,
+    proofs: Vec<String>,
 }
 
 impl Session<'_, '_, '_> {
@@ -386,6 +463,102 @@ impl Session<'_, '_, '_> {
         Ok(())
     }
 
+    /// The provider's DPoP rules for a token it verified: downgrade, the
+    /// one proof, its binding to this token, nonce (replay comes last, in
+    /// [`decide`]). Nothing to do for providers without `dpop`.
+    fn check_dpop(
+        &mut self,
+        index: usize,
+        candidate: usize,
+        verified: &Verified,
+    ) -> Result<(), Denial> {
+        let env = self.env;
+        let Some(dpop) = env
+            .config
+            .providers
+            .get(index)
+            .and_then(|p| p.dpop.as_ref())
+        else {
+            return Ok(());
+        };
+        let Some(found) = self.tokens.candidates.get(candidate) else {
+            return Ok(());
+        };
+        let nonces: Vec<&str> = if dpop.nonce {
+            env.dpop_nonces.iter().map(String::as_str).collect()
+        } else {
+            Vec::new()
+        };
+        let deny = |error: &Error| {
+            let nonce = (error.code() == ErrorCode::DpopNonceRequired)
+                .then(|| env.dpop_nonces.first().cloned())
+                .flatten();
+            Denial::dpop(error, dpop.policy.algs_parameter(), nonce)
+        };
+        if dpop.nonce && nonces.is_empty() {
+            // Fail closed: no proof can be fresh enough before a nonce exists.
+            return Err(deny(&Error::new(
+                ErrorCode::DpopNonceRequired,
+                "the server has no DPoP nonce yet: retry with the one in DPoP-Nonce",
+            )));
+        }
+        let token_jkt = dpop::confirmation_jkt(&verified.claims).map_err(|e| deny(&e))?;
+        // A bound token must only ever travel with the DPoP scheme: found
+        // anywhere else too (a parameter, a cookie) it counts as Bearer.
+        let scheme = if found
+            .places
+            .iter()
+            .all(|place| place.scheme() == AuthScheme::Dpop)
+        {
+            AuthScheme::Dpop
+        } else {
+            AuthScheme::Bearer
+        };
+        let path = self.path;
+        let request = self.request;
+        let headers = self.dpop_request.get_or_insert_with(|| DpopHeaders {
+            method: request.header(":method").unwrap_or_default(),
+            scheme: request.header(":scheme").unwrap_or_default(),
+            authority: request.header(":authority").unwrap_or_default(),
+            proofs: request.header_values("dpop"),
+        });
+        // A request URL that cannot be built matches no proof's `htu`;
+        // a request DPoP does not concern never needs it.
+        let url = match &dpop.public_base_url {
+            Some(base) => htu::from_base(base, path),
+            None => htu::from_parts(&headers.scheme, &headers.authority, path),
+        }
+        .unwrap_or_default();
+        let proofs: Vec<&str> = headers.proofs.iter().map(String::as_str).collect();
+        let checked = dpop::check_request_with(
+            env.crypto,
+            &DpopRequest {
+                scheme,
+                access_token: &found.token,
+                token_jkt,
+                proofs: &proofs,
+                method: &headers.method,
+                url: &url,
+                nonces: &nonces,
+                now: env.now,
+            },
+            &dpop.policy,
+            None,
+        )
+        .map_err(|e| match e.code() {
+            // The request's own URL is unusable (no `:scheme`...): no proof
+            // can be for it.
+            ErrorCode::InvalidArgument => {
+                deny(&Error::new(ErrorCode::DpopInvalidProof, e.message()))
+            }
+            _ => deny(&e),
+        })?;
+        if let Some(proof) = checked {
+            self.proofs.push((index, candidate, proof));
+        }
+        Ok(())
+    }
+
     /// `candidate` verified by `provider`, once per request.
     fn verdict(&mut self, provider: usize, candidate: usize) -> Verdict {
         if let Some((_, verdict)) = self
@@ -399,12 +572,18 @@ impl Session<'_, '_, '_> {
         let Some(found) = self.tokens.candidates.get(candidate) else {
             return Verdict::Failed(Denial::keys_unavailable("?"));
         };
+        let place = found.places.first().map(ToString::to_string);
         let verdict = match verify(self.env, self.caches, self.trace, provider, &found.token) {
-            Verdict::Failed(denial) => Verdict::Failed(match found.places.first() {
-                Some(place) => denial.at(place),
-                None => denial,
-            }),
+            // The proof changes with every request: checked on cache hits too.
+            Verdict::Valid(verified) => match self.check_dpop(provider, candidate, &verified) {
+                Ok(()) => Verdict::Valid(verified),
+                Err(denial) => Verdict::Failed(denial),
+            },
             other => other,
+        };
+        let verdict = match (verdict, place) {
+            (Verdict::Failed(denial), Some(place)) => Verdict::Failed(denial.at(place)),
+            (verdict, _) => verdict,
         };
         if let Some(verdicts) = self.tokens.verdicts.get_mut(candidate) {
             verdicts.push((provider, verdict.clone()));
@@ -471,6 +650,15 @@ fn verify(
         cache.insert(token, Rc::clone(&verified), until, env.now);
     }
     Verdict::Valid(verified)
+}
+
+/// The host's replay store as the core's [`ReplayCache`].
+struct SharedReplay<'a>(&'a dyn Fn(&str, i64) -> bool);
+
+impl ReplayCache for SharedReplay<'_> {
+    fn remember(&mut self, key: &str, expires: i64, _now: i64) -> bool {
+        (self.0)(key, expires)
+    }
 }
 
 /// True if the token names a `kid` the set lacks and claims to come from

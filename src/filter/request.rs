@@ -8,6 +8,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use super::config::{Config, Location, Matcher, PathMatch, Rule};
+use crate::dpop::AuthScheme;
 
 /// Read access to the request headers (pseudo-headers included:
 /// `:path`, `:method`, `:authority`). Names are lower-case.
@@ -56,18 +57,32 @@ pub fn find_rule<'c>(config: &'c Config, method: &str, path: &str) -> Option<(us
 /// `forward: false` removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place<'c> {
-    /// A request header (lower-case name).
-    Header(&'c str),
+    /// A request header (lower-case name) and the prefix the token
+    /// followed (`Bearer `, `DPoP `...).
+    Header(&'c str, &'c str),
     /// A query parameter of `:path`.
     Param(&'c str),
     /// A cookie of the `cookie` header.
     Cookie(&'c str),
 }
 
+impl Place<'_> {
+    /// The `Authorization` scheme the token came with: `DPoP` only after a
+    /// `DPoP ` prefix; a query parameter or cookie is a bearer token.
+    pub fn scheme(&self) -> AuthScheme {
+        match self {
+            Self::Header(_, prefix) if prefix.trim().eq_ignore_ascii_case("DPoP") => {
+                AuthScheme::Dpop
+            }
+            _ => AuthScheme::Bearer,
+        }
+    }
+}
+
 impl fmt::Display for Place<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Header(name) => write!(f, "header {name:?}"),
+            Self::Header(name, _) => write!(f, "header {name:?}"),
             Self::Param(name) => write!(f, "query parameter {name:?}"),
             Self::Cookie(name) => write!(f, "cookie {name:?}"),
         }
@@ -109,7 +124,7 @@ pub fn collect_tokens<'c>(
                 Location::Header { name, prefix } => {
                     for value in request.header_values(name) {
                         if let Some(token) = token_after_prefix(value, prefix) {
-                            add(&mut found, token, Place::Header(name), index);
+                            add(&mut found, token, Place::Header(name, prefix), index);
                         }
                     }
                 }

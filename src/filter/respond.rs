@@ -2,6 +2,7 @@
 //! JSON bodies for denials, and the headers it hands the upstream.
 
 use core::fmt;
+use std::boxed::Box;
 use std::string::{String, ToString};
 use std::vec::Vec;
 
@@ -26,11 +27,14 @@ pub enum DenyReason {
     Claim,
     /// No rule matches the request.
     NoRule,
+    /// A DPoP proof is missing, invalid, replayed, lacks the server nonce,
+    /// or does not bind the token.
+    Dpop,
 }
 
 impl DenyReason {
     /// Every reason, for metric definitions.
-    pub const ALL: [DenyReason; 7] = [
+    pub const ALL: [DenyReason; 8] = [
         Self::Missing,
         Self::Invalid,
         Self::Expired,
@@ -38,6 +42,7 @@ impl DenyReason {
         Self::Scope,
         Self::Claim,
         Self::NoRule,
+        Self::Dpop,
     ];
 
     /// The metric suffix.
@@ -50,6 +55,7 @@ impl DenyReason {
             Self::Scope => "scope",
             Self::Claim => "claim",
             Self::NoRule => "no_rule",
+            Self::Dpop => "dpop",
         }
     }
 
@@ -91,6 +97,18 @@ pub struct Denial {
     /// Where the refused token was found, for the log line only: the
     /// response never says which of several tokens failed.
     pub place: Option<String>,
+    /// A DPoP denial's challenge, instead of `Bearer`.
+    pub dpop: Option<Box<DpopChallenge>>,
+}
+
+/// `WWW-Authenticate: DPoP algs="..."` (RFC 9449 section 7.1), and the
+/// nonce to retry with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DpopChallenge {
+    /// The accepted proof algorithms, space-separated.
+    pub algs: String,
+    /// A current server nonce for the `DPoP-Nonce` header.
+    pub nonce: Option<String>,
 }
 
 impl Denial {
@@ -103,6 +121,7 @@ impl Denial {
             code: codes::TOKEN_MISSING.into(),
             scopes: Vec::new(),
             place: None,
+            dpop: None,
         }
     }
 
@@ -115,6 +134,7 @@ impl Denial {
             code: error.code().as_str().into(),
             scopes: Vec::new(),
             place: None,
+            dpop: None,
         }
     }
 
@@ -127,6 +147,7 @@ impl Denial {
             code: codes::JWKS_UNAVAILABLE.into(),
             scopes: Vec::new(),
             place: None,
+            dpop: None,
         }
     }
 
@@ -144,6 +165,7 @@ impl Denial {
             code: error.code().as_str().into(),
             scopes: scopes.to_vec(),
             place: None,
+            dpop: None,
         }
     }
 
@@ -156,6 +178,22 @@ impl Denial {
             code: codes::NO_MATCHING_RULE.into(),
             scopes: Vec::new(),
             place: None,
+            dpop: None,
+        }
+    }
+
+    /// 401 for a DPoP failure (`ERR_DPOP_*`), challenging with the
+    /// accepted proof algorithms and, when the proof lacked the server's
+    /// nonce, handing out the current one.
+    pub fn dpop(error: &Error, algs: String, nonce: Option<String>) -> Self {
+        Self {
+            status: 401,
+            reason: DenyReason::Dpop,
+            description: error.message().to_string(),
+            code: error.code().as_str().into(),
+            scopes: Vec::new(),
+            place: None,
+            dpop: Some(Box::new(DpopChallenge { algs, nonce })),
         }
     }
 
@@ -167,6 +205,13 @@ impl Denial {
 
     /// The OAuth error name of the body and challenge.
     pub fn error_name(&self) -> &'static str {
+        if self.reason == DenyReason::Dpop {
+            return match self.code.as_str() {
+                "ERR_DPOP_NONCE_REQUIRED" => "use_dpop_nonce",
+                "ERR_DPOP_INVALID_PROOF" | "ERR_DPOP_REPLAY" => "invalid_dpop_proof",
+                _ => "invalid_token",
+            };
+        }
         match (self.status, self.reason) {
             (_, DenyReason::NoRule) => "access_denied",
             (401, DenyReason::Missing) => "unauthorized",
@@ -183,7 +228,10 @@ impl Denial {
             return headers;
         }
         let realm = quoted(&sanitize_realm(authority.unwrap_or("")));
-        let mut challenge = std::format!("Bearer realm=\"{realm}\"");
+        let mut challenge = match &self.dpop {
+            Some(dpop) => std::format!("DPoP realm=\"{realm}\", algs=\"{}\"", quoted(&dpop.algs)),
+            None => std::format!("Bearer realm=\"{realm}\""),
+        };
         if self.reason != DenyReason::Missing {
             challenge.push_str(&std::format!(
                 ", error=\"{}\", error_description=\"{}\"",
@@ -198,6 +246,9 @@ impl Denial {
             }
         }
         headers.push(("www-authenticate".to_string(), challenge));
+        if let Some(nonce) = self.dpop.as_ref().and_then(|dpop| dpop.nonce.as_ref()) {
+            headers.push(("dpop-nonce".to_string(), nonce.clone()));
+        }
         headers
     }
 

@@ -134,6 +134,8 @@ fn run<'c>(
         now,
         may_wait: false,
         request_refetch: &refetch,
+        dpop_nonces: &[],
+        remember_proof: &|_, _| true,
     };
     let mut trace = Trace::default();
     (decide(&env, caches, request, &mut trace), trace)
@@ -713,6 +715,8 @@ fn remote_provider_waits_then_fails_closed() {
             now: NOW,
             may_wait,
             request_refetch: &refetch,
+            dpop_nonces: &[],
+            remember_proof: &|_, _| true,
         };
         decide(&env, caches, headers, &mut Trace::default())
     };
@@ -1100,4 +1104,415 @@ fn query_and_cookie_rewrites_keep_everything_else() {
     assert_eq!(cookies(&["s=\"t\""]), Some(String::new()));
     assert_eq!(cookies(&["a=1", "s=t;c=3"]), Some("a=1; c=3".into()));
     assert_eq!(cookies(&["a=1; s=u"]), None);
+}
+
+// --------------------------------------------------------------- DPoP ----
+
+/// Runs a decision with DPoP state: the nonces and a replay store shared
+/// between calls (as shared data is between workers).
+fn run_dpop<'c>(
+    config: &'c Config,
+    caches: &mut [TokenCache],
+    request: &Headers,
+    nonces: &[String],
+    seen: &core::cell::RefCell<std::collections::BTreeSet<String>>,
+) -> Outcome<'c> {
+    let remote: Vec<Option<Rc<RemoteKeys>>> = config.providers.iter().map(|_| None).collect();
+    let remember = |key: &str, _expires: i64| seen.borrow_mut().insert(key.to_string());
+    let env = Env {
+        config,
+        remote: &remote,
+        crypto: &RustCrypto,
+        now: NOW,
+        may_wait: false,
+        request_refetch: &|_| false,
+        dpop_nonces: nonces,
+        remember_proof: &remember,
+    };
+    decide(&env, caches, request, &mut Trace::default())
+}
+
+fn dpop_denial(outcome: &Outcome<'_>) -> (String, &'static str, Vec<(String, String)>) {
+    let Outcome::Deny(denial) = outcome else {
+        panic!("expected a denial, got {outcome:?}")
+    };
+    assert_eq!(denial.status, 401);
+    (
+        denial.code.clone(),
+        denial.error_name(),
+        denial.headers(Some("api.test")),
+    )
+}
+
+#[test]
+fn dpop_bound_tokens_need_their_proof_on_every_request() {
+    let issuer = es256_keys("k1");
+    let client = generate(KeySpec::for_algorithm(Algorithm::Es256, None).unwrap()).unwrap();
+    let mut value = config_json(&issuer.jwks);
+    value["providers"]["idp"]["dpop"] =
+        json!({"mode": "optional", "algorithms": ["ES256", "EdDSA"]});
+    let config = Config::parse(&value.to_string()).unwrap();
+    let mut caches = caches(&config);
+    let seen = core::cell::RefCell::new(std::collections::BTreeSet::new());
+    let mut claims = good_claims();
+    claims["cnf"] = json!({"jkt": crate::dpop::jkt(&client)});
+    let bound = token(&issuer, "k1", claims);
+    let proof = |method: &str, url: &str, token: Option<&str>, nonce: Option<&str>| {
+        crate::dpop::create_proof(
+            &client,
+            &crate::dpop::ProofParams {
+                method,
+                url,
+                access_token: token,
+                nonce,
+                alg: None,
+                iat: NOW - 2,
+            },
+        )
+        .unwrap()
+    };
+    let dpop_auth = std::format!("DPoP {bound}");
+    let url = "http://api.test/api/x";
+    let good = proof("GET", url, Some(&bound), None);
+    let request = |proof: &str| {
+        req(
+            "GET",
+            "/api/x?q=1",
+            &[
+                (":scheme", "http"),
+                ("authorization", &dpop_auth),
+                ("dpop", proof),
+            ],
+        )
+    };
+
+    // The right proof passes; the DPoP header does not reach the upstream.
+    let outcome = run_dpop(&config, &mut caches, &request(&good), &[], &seen);
+    let Outcome::Allow { remove, set } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(remove.contains(&"dpop") && remove.contains(&"authorization"));
+    assert!(set.contains(&("x-user", "alice".to_string())));
+    // The same proof again (the token now a cache hit): a replay.
+    let (code, error, headers) =
+        dpop_denial(&run_dpop(&config, &mut caches, &request(&good), &[], &seen));
+    assert_eq!(
+        (code.as_str(), error),
+        ("ERR_DPOP_REPLAY", "invalid_dpop_proof")
+    );
+    let challenge = &headers
+        .iter()
+        .find(|(n, _)| n == "www-authenticate")
+        .unwrap()
+        .1;
+    assert!(
+        challenge.starts_with("DPoP realm=\"api.test\", algs=\"ES256 EdDSA Ed25519\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("error=\"invalid_dpop_proof\""),
+        "{challenge}"
+    );
+
+    // No proof, from the cache: refused.
+    let no_proof = req(
+        "GET",
+        "/api/x",
+        &[(":scheme", "http"), ("authorization", &dpop_auth)],
+    );
+    assert_eq!(
+        dpop_denial(&run_dpop(&config, &mut caches, &no_proof, &[], &seen)).0,
+        "ERR_DPOP_PROOF_REQUIRED"
+    );
+    // Downgrade: the bound token as Bearer, with or without a proof, or in the query.
+    let bearer = std::format!("Bearer {bound}");
+    let fresh = proof("GET", url, Some(&bound), None);
+    for headers in [
+        std::vec![("authorization", bearer.as_str())],
+        std::vec![("authorization", bearer.as_str()), ("dpop", fresh.as_str())],
+    ] {
+        let mut all = std::vec![(":scheme", "http")];
+        all.extend(headers);
+        let outcome = run_dpop(
+            &config,
+            &mut caches,
+            &req("GET", "/api/x", &all),
+            &[],
+            &seen,
+        );
+        assert_eq!(dpop_denial(&outcome).0, "ERR_DPOP_PROOF_REQUIRED");
+    }
+    let in_query = std::format!("/api/x?access_token={bound}");
+    let fresh = proof("GET", url, Some(&bound), None);
+    let outcome = run_dpop(
+        &config,
+        &mut caches,
+        &req(
+            "GET",
+            &in_query,
+            &[
+                (":scheme", "http"),
+                ("authorization", &dpop_auth),
+                ("dpop", &fresh),
+            ],
+        ),
+        &[],
+        &seen,
+    );
+    assert_eq!(dpop_denial(&outcome).0, "ERR_DPOP_PROOF_REQUIRED");
+    // Wrong URL, wrong method, another token's ath, two proofs.
+    let wrong_url = proof("GET", "http://api.test/api/y", Some(&bound), None);
+    assert_eq!(
+        dpop_denial(&run_dpop(
+            &config,
+            &mut caches,
+            &request(&wrong_url),
+            &[],
+            &seen
+        ))
+        .0,
+        "ERR_DPOP_INVALID_PROOF"
+    );
+    let wrong_method = proof("POST", url, Some(&bound), None);
+    assert_eq!(
+        dpop_denial(&run_dpop(
+            &config,
+            &mut caches,
+            &request(&wrong_method),
+            &[],
+            &seen
+        ))
+        .0,
+        "ERR_DPOP_INVALID_PROOF"
+    );
+    let other_ath = proof("GET", url, Some("another-token"), None);
+    assert_eq!(
+        dpop_denial(&run_dpop(
+            &config,
+            &mut caches,
+            &request(&other_ath),
+            &[],
+            &seen
+        ))
+        .0,
+        "ERR_DPOP_INVALID_PROOF"
+    );
+    let (p1, p2) = (
+        proof("GET", url, Some(&bound), None),
+        proof("GET", url, Some(&bound), None),
+    );
+    let two = req(
+        "GET",
+        "/api/x",
+        &[
+            (":scheme", "http"),
+            ("authorization", &dpop_auth),
+            ("dpop", &p1),
+            ("dpop", &p2),
+        ],
+    );
+    assert_eq!(
+        dpop_denial(&run_dpop(&config, &mut caches, &two, &[], &seen)).0,
+        "ERR_DPOP_INVALID_PROOF"
+    );
+    // A proof by another key: the binding fails.
+    let stranger = generate(KeySpec::for_algorithm(Algorithm::Es256, None).unwrap()).unwrap();
+    let theirs = crate::dpop::create_proof(
+        &stranger,
+        &crate::dpop::ProofParams {
+            method: "GET",
+            url,
+            access_token: Some(&bound),
+            nonce: None,
+            alg: None,
+            iat: NOW,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        dpop_denial(&run_dpop(
+            &config,
+            &mut caches,
+            &request(&theirs),
+            &[],
+            &seen
+        ))
+        .0,
+        "ERR_DPOP_BINDING_MISMATCH"
+    );
+    // An unbound Bearer token still passes in optional mode.
+    let plain = std::format!("Bearer {}", token(&issuer, "k1", good_claims()));
+    let outcome = run_dpop(
+        &config,
+        &mut caches,
+        &req("GET", "/api/x", &[("authorization", &plain)]),
+        &[],
+        &seen,
+    );
+    assert!(matches!(outcome, Outcome::Allow { .. }), "{outcome:?}");
+    // Behind another proxy: htu from public_base_url.
+    let mut value = config_json(&issuer.jwks);
+    value["providers"]["idp"]["dpop"] =
+        json!({"mode": "required", "public_base_url": "https://api.example.com/v1"});
+    let behind = Config::parse(&value.to_string()).unwrap();
+    let mut behind_caches = super::tests::caches(&behind);
+    let public = proof(
+        "GET",
+        "https://api.example.com/v1/api/x",
+        Some(&bound),
+        None,
+    );
+    let outcome = run_dpop(&behind, &mut behind_caches, &request(&public), &[], &seen);
+    assert!(matches!(outcome, Outcome::Allow { .. }), "{outcome:?}");
+    // Required mode refuses an unbound Bearer token.
+    let outcome = run_dpop(
+        &behind,
+        &mut behind_caches,
+        &req("GET", "/api/x", &[("authorization", &plain)]),
+        &[],
+        &seen,
+    );
+    assert_eq!(dpop_denial(&outcome).0, "ERR_DPOP_PROOF_REQUIRED");
+}
+
+#[test]
+fn dpop_nonces_round_trip() {
+    let issuer = es256_keys("k1");
+    let client = generate(KeySpec::for_algorithm(Algorithm::Es256, None).unwrap()).unwrap();
+    let mut value = config_json(&issuer.jwks);
+    value["providers"]["idp"]["dpop"] = json!({"mode": "required", "nonce": true});
+    let config = Config::parse(&value.to_string()).unwrap();
+    let mut caches = caches(&config);
+    let seen = core::cell::RefCell::new(std::collections::BTreeSet::new());
+    let mut claims = good_claims();
+    claims["cnf"] = json!({"jkt": crate::dpop::jkt(&client)});
+    let bound = token(&issuer, "k1", claims);
+    let auth = std::format!("DPoP {bound}");
+    let proof = |nonce: Option<&str>| {
+        crate::dpop::create_proof(
+            &client,
+            &crate::dpop::ProofParams {
+                method: "GET",
+                url: "http://api.test/api/x",
+                access_token: Some(&bound),
+                nonce,
+                alg: None,
+                iat: NOW,
+            },
+        )
+        .unwrap()
+    };
+    let nonces = std::vec!["n-now".to_string(), "n-before".to_string()];
+    let go = |caches: &mut Vec<TokenCache>, proof: &str, nonces: &[String]| {
+        run_dpop(
+            &config,
+            caches,
+            &req(
+                "GET",
+                "/api/x",
+                &[
+                    (":scheme", "http"),
+                    ("authorization", &auth),
+                    ("dpop", proof),
+                ],
+            ),
+            nonces,
+            &seen,
+        )
+    };
+    // Without a nonce: use_dpop_nonce, and the current nonce handed out.
+    let (code, error, headers) = dpop_denial(&go(&mut caches, &proof(None), &nonces));
+    assert_eq!(
+        (code.as_str(), error),
+        ("ERR_DPOP_NONCE_REQUIRED", "use_dpop_nonce")
+    );
+    assert!(headers.contains(&("dpop-nonce".to_string(), "n-now".to_string())));
+    assert_eq!(
+        dpop_denial(&go(&mut caches, &proof(Some("stale")), &nonces)).1,
+        "use_dpop_nonce"
+    );
+    // The current and the previous nonce are accepted.
+    assert!(matches!(
+        go(&mut caches, &proof(Some("n-now")), &nonces),
+        Outcome::Allow { .. }
+    ));
+    assert!(matches!(
+        go(&mut caches, &proof(Some("n-before")), &nonces),
+        Outcome::Allow { .. }
+    ));
+    // No nonce made yet: fail closed.
+    assert_eq!(
+        dpop_denial(&go(&mut caches, &proof(Some("n-now")), &[])).0,
+        "ERR_DPOP_NONCE_REQUIRED"
+    );
+}
+
+#[test]
+fn dpop_configuration_is_checked() {
+    let keys = es256_keys("k1");
+    for (dpop, expected) in [
+        (json!({"mode": "sometimes"}), "providers.idp.dpop.mode"),
+        (
+            json!({"algorithms": ["HS256"]}),
+            "providers.idp.dpop.algorithms",
+        ),
+        (
+            json!({"max_age_seconds": 0}),
+            "providers.idp.dpop.max_age_seconds",
+        ),
+        (
+            json!({"public_base_url": "ftp://x"}),
+            "providers.idp.dpop.public_base_url",
+        ),
+        (json!({"replay": true}), "providers.idp.dpop"),
+    ] {
+        let mut value = config_json(&keys.jwks);
+        value["providers"]["idp"]["dpop"] = dpop;
+        let error = Config::parse(&value.to_string()).unwrap_err();
+        assert!(error.0.starts_with(expected), "{expected:?}: {}", error.0);
+    }
+    let mut value = config_json(&keys.jwks);
+    value["providers"]["idp"]["dpop"] = json!({"mode": "disabled"});
+    assert!(Config::parse(&value.to_string()).unwrap().providers[0]
+        .dpop
+        .is_none());
+}
+
+#[test]
+fn dpop_replay_shards_and_nonce_records() {
+    use super::dpop_state::{record, Nonces, Record, MAX_ENTRIES_PER_SHARD};
+    let Record::Added(one) = record(None, "k1", NOW + 10, NOW) else {
+        panic!()
+    };
+    assert_eq!(
+        record(Some(one.as_bytes()), "k1", NOW + 10, NOW),
+        Record::Replay
+    );
+    // Expired entries are dropped, so the key may come back after its window.
+    let Record::Added(later) = record(Some(one.as_bytes()), "k1", NOW + 30, NOW + 10) else {
+        panic!()
+    };
+    assert_eq!(later, std::format!("{} k1\n", NOW + 30));
+    // A full shard of live proofs refuses new ones (fail closed).
+    let full: String = (0..MAX_ENTRIES_PER_SHARD)
+        .map(|i| std::format!("{} key{i}\n", NOW + 60))
+        .collect();
+    assert_eq!(
+        record(Some(full.as_bytes()), "new", NOW + 60, NOW),
+        Record::Full
+    );
+    assert!(matches!(
+        record(Some(full.as_bytes()), "new", NOW + 90, NOW + 60),
+        Record::Added(_)
+    ));
+    // Nonces rotate: the previous one stays accepted for one period.
+    let first = Nonces::default().rotated("a".into(), NOW);
+    assert_eq!(first.accepted(), ["a"]);
+    assert!(!first.due(NOW + 59) && first.due(NOW + 60));
+    let second = Nonces::decode(Some(
+        first.rotated("b".into(), NOW + 60).encode().as_bytes(),
+    ))
+    .unwrap();
+    assert_eq!(second.accepted(), ["b", "a"]);
+    assert_eq!(Nonces::decode(Some(b"garbage")), None);
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import hashlib
 import http.client
 import http.server
 import json
@@ -82,8 +83,27 @@ class SigningKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
 
-    def sign(self, claims: dict, header: dict | None = None) -> str:
-        head = {"alg": self.alg, "typ": "JWT", "kid": self.kid}
+    def thumbprint(self) -> str:
+        """RFC 7638 SHA-256 thumbprint of the public key (a token's cnf.jkt)."""
+        jwk = self.jwk()
+        members = ("e", "kty", "n") if jwk["kty"] == "RSA" else ("crv", "kty", "x", "y")
+        canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+        return b64u(hashlib.sha256(canonical.encode()).digest())
+
+    def dpop_proof(self, method: str, url: str, token: str | None = None, nonce: str | None = None,
+                   iat: int | None = None, jti: str | None = None) -> str:
+        """An RFC 9449 proof signed by this key (its public JWK in the header)."""
+        jwk = {k: v for k, v in self.jwk().items() if k in ("kty", "crv", "x", "y", "n", "e")}
+        claims = {"jti": jti or b64u(os.urandom(16)), "htm": method, "htu": url,
+                  "iat": int(time.time()) if iat is None else iat}
+        if token is not None:
+            claims["ath"] = b64u(hashlib.sha256(token.encode()).digest())
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return self.sign(claims, {"typ": "dpop+jwt", "jwk": jwk}, kid=False)
+
+    def sign(self, claims: dict, header: dict | None = None, kid: bool = True) -> str:
+        head = {"alg": self.alg, "typ": "JWT", "kid": self.kid} if kid else {"alg": self.alg}
         head.update(header or {})
         signing_input = (b64u(json.dumps(head).encode()) + "." + b64u(json.dumps(claims).encode())).encode()
         if self.alg == "RS256":

@@ -10,6 +10,7 @@ all, whatever happens. Run with `make test-edge`, or directly:
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import socket
 import sys
@@ -359,6 +360,116 @@ class SeveralTokens(EnvoyCase):
                                               ("cookie", f"session={self.forged}")])
         self.assertEqual(status, 401, body)
         self.assertEqual(self.get("/web/x", {"x-token": self.good})[0], 200, "the filter still works")
+
+
+class DpopEnforcement(EnvoyCase):
+    """DPoP-bound tokens (RFC 9449) need a fresh proof on every request,
+    checked across both workers (issue 13)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.issuer = SigningKey("ES256", "ec-1")
+        cls.client = SigningKey("ES256", "client")
+        common = {
+            "issuer": ISSUER, "audiences": [AUDIENCE], "algorithms": ["ES256"],
+            "local_jwks": {"inline_string": harness.jwks(cls.issuer)},
+            "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}],
+        }
+        cls.start({
+            "providers": {
+                "idp": dict(common, dpop={"mode": "optional", "algorithms": ["ES256", "PS256"]}),
+                "strict": dict(common, dpop={"mode": "required", "nonce": True}),
+            },
+            "rules": [
+                {"match": {"prefix": "/nonce"}, "requires": {"provider_name": "strict"}},
+                {"match": {"prefix": "/api"}, "requires": {"provider_name": "idp"}},
+            ],
+        }, [])
+        cls.bound = cls.issuer.sign(claims(cnf={"jkt": cls.client.thumbprint()}))
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def dpop_get(self, path: str, proof: str | None, scheme: str = "DPoP", token: str | None = None):
+        headers = {"authorization": f"{scheme} {token or self.bound}"}
+        if proof is not None:
+            headers["dpop"] = proof
+        return self.get(path, headers)
+
+    def assert_dpop_denied(self, response, error: str, code: str):
+        status, headers, body = response
+        self.assertEqual(status, 401, body)
+        self.assertEqual(body_json(body)["code"], code)
+        challenge = headers.get("www-authenticate", "")
+        self.assertTrue(challenge.startswith('DPoP realm="'), challenge)
+        self.assertIn('algs="', challenge)
+        self.assertIn(f'error="{error}"', challenge)
+        return headers
+
+    def test_a_correct_proof_passes_and_stays_at_the_edge(self):
+        proof = self.client.dpop_proof("GET", self.url("/api/orders"), self.bound)
+        status, _, body = self.dpop_get("/api/orders?page=2", proof)
+        self.assertEqual(status, 200, body)
+        seen = body_json(body)["headers"]
+        self.assertEqual(seen["x-user"], "alice")
+        self.assertNotIn("dpop", seen)
+        self.assertNotIn("authorization", seen)
+
+    def test_a_replayed_proof_is_refused_on_every_worker(self):
+        proof = self.client.dpop_proof("GET", self.url("/api/replay"), self.bound)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: self.dpop_get("/api/replay", proof)[0], range(40)))
+        self.assertEqual(statuses.count(200), 1, statuses)
+        self.assertEqual(statuses.count(401), 39, statuses)
+        # Both workers refused replays: the one that did not accept the
+        # proof knew it through shared data. Envoy's log names the thread.
+        time.sleep(0.3)
+        threads = {line.split("][")[1] for line in self.envoy.log().splitlines()
+                   if "ERR_DPOP_REPLAY" in line and "/api/replay" not in line}
+        self.assertEqual(len(threads), 2, "replays refused on both worker threads")
+        self.assert_dpop_denied(self.dpop_get("/api/replay", proof), "invalid_dpop_proof", "ERR_DPOP_REPLAY")
+
+    def test_no_proof_and_bearer_downgrade_are_refused(self):
+        self.assert_dpop_denied(self.dpop_get("/api/x", None), "invalid_token", "ERR_DPOP_PROOF_REQUIRED")
+        proof = self.client.dpop_proof("GET", self.url("/api/x"), self.bound)
+        self.assert_dpop_denied(self.dpop_get("/api/x", proof, scheme="Bearer"), "invalid_token",
+                                "ERR_DPOP_PROOF_REQUIRED")
+        self.stat("requests_denied_dpop", 2)
+
+    def test_wrong_url_method_key_or_token_are_refused(self):
+        for proof in (
+            self.client.dpop_proof("GET", self.url("/api/other"), self.bound),
+            self.client.dpop_proof("POST", self.url("/api/x"), self.bound),
+            self.client.dpop_proof("GET", self.url("/api/x"), "another-token"),
+            self.client.dpop_proof("GET", self.url("/api/x"), self.bound, iat=int(time.time()) - 3600),
+            self.client.dpop_proof("GET", self.url("/api/x"), self.bound, iat=int(time.time()) + 3600),
+        ):
+            self.assert_dpop_denied(self.dpop_get("/api/x", proof), "invalid_dpop_proof", "ERR_DPOP_INVALID_PROOF")
+        stranger = SigningKey("ES256", "stranger")
+        self.assert_dpop_denied(self.dpop_get("/api/x", stranger.dpop_proof("GET", self.url("/api/x"), self.bound)),
+                                "invalid_token", "ERR_DPOP_BINDING_MISMATCH")
+        # Two DPoP headers.
+        proofs = [("dpop", self.client.dpop_proof("GET", self.url("/api/x"), self.bound)) for _ in range(2)]
+        status, _, body = self.get("/api/x", [("authorization", f"DPoP {self.bound}")] + proofs)
+        self.assertEqual((status, body_json(body)["code"]), (401, "ERR_DPOP_INVALID_PROOF"))
+
+    def test_an_unbound_bearer_token_still_passes_in_optional_mode(self):
+        status, _, body = self.get("/api/x", bearer(self.issuer.sign(claims())))
+        self.assertEqual(status, 200, body)
+
+    def test_nonce_round_trip(self):
+        url = self.url("/nonce/x")
+        headers = self.assert_dpop_denied(self.dpop_get("/nonce/x", self.client.dpop_proof("GET", url, self.bound)),
+                                          "use_dpop_nonce", "ERR_DPOP_NONCE_REQUIRED")
+        nonce = headers.get("dpop-nonce", "")
+        self.assertGreaterEqual(len(nonce), 16, headers)
+        status, _, body = self.dpop_get("/nonce/x", self.client.dpop_proof("GET", url, self.bound, nonce=nonce))
+        self.assertEqual(status, 200, body)
+        self.assert_dpop_denied(self.dpop_get("/nonce/x", self.client.dpop_proof("GET", url, self.bound, nonce="x")),
+                                "use_dpop_nonce", "ERR_DPOP_NONCE_REQUIRED")
+        # Required mode refuses a plain Bearer token.
+        self.assert_dpop_denied(self.get("/nonce/x", bearer(self.issuer.sign(claims()))), "invalid_token",
+                                "ERR_DPOP_PROOF_REQUIRED")
 
 
 class RemoteJwks(EnvoyCase):
