@@ -84,7 +84,7 @@ async function main() {
   server.on('request', (req, res) => {
     // Counted as they arrive, whatever their outcome (fail_status included),
     // so that a test can assert how many calls a gateway made.
-    const route = routeOf.get(new URL(req.url, issuer).pathname);
+    const route = routeOf.get(req.url.split('?')[0]);
     if (route) counters[route] += 1;
     if (settings.fail_status) {
       res.writeHead(settings.fail_status, { 'content-type': 'text/plain' });
@@ -236,7 +236,12 @@ function publicJwks(file) {
 function configuration(clients, settings) {
   return {
     clients: clients.map(({ role, ...metadata }) => metadata),
-    jwks: { keys: [signingKey('RS256', 'rsa', { modulusLength: 2048 }), signingKey('ES256', 'ec', { namedCurve: 'P-256' })] },
+    jwks: {
+      keys: [
+        signingKey('RS256', 'rsa', { modulusLength: 2048 }),
+        signingKey('ES256', 'ec', { namedCurve: 'P-256' }),
+      ],
+    },
     scopes: SCOPES,
     // Nothing is ever fetched from anywhere: no jwks_uri clients, no
     // sector identifiers, no dynamic registration.
@@ -359,7 +364,9 @@ function checkSettings(changes, settings) {
   for (const [key, value] of Object.entries(changes)) {
     if (!(key in settings)) return `unknown setting ${key}`;
     if (typeof value !== typeof settings[key]) return `${key} must be a ${typeof settings[key]}`;
-    if (key === 'access_token_ttl' && !(Number.isInteger(value) && value >= 1)) return 'access_token_ttl must be a whole number >= 1';
+    if (key === 'access_token_ttl' && !(Number.isInteger(value) && value >= 1)) {
+      return 'access_token_ttl must be a whole number >= 1';
+    }
     if (key === 'fail_status' && value !== 0 && !(Number.isInteger(value) && value >= 400 && value <= 599)) {
       return 'fail_status must be 0 or an HTTP error status';
     }

@@ -17,6 +17,17 @@ the server's JWTs against its JWKS.
     with authz.AuthorizationServer() as server:
         token = server.token("basic", scope="read")
         server.introspect(token.access_token)["active"]   # True
+
+What oidc-provider does that a gateway test must know:
+- it derives its endpoint URLs from the request's Host: a private_key_jwt
+  assertion whose `aud` is the introspection endpoint passes only if the
+  request's Host is that endpoint's (127.0.0.1:port); `aud` = the issuer
+  passes whatever the Host. The same holds for a DPoP proof's `htu` at the
+  token endpoint.
+- it neither introspects nor revokes its JWT access tokens (400
+  unsupported_token_type); opaque tokens (no resource, or OPAQUE_RESOURCE)
+  are the ones to introspect.
+- unknown scopes are dropped from a token request, not refused.
 """
 
 from __future__ import annotations

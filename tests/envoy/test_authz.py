@@ -69,8 +69,20 @@ class AuthorizationServerCase(unittest.TestCase):
         self.assertEqual(status, 401, body)
         self.assertIn(b"invalid_client", body)
 
-    def _introspect_with_assertion(self, client_id: str, assertion: str, token: str):
-        return authz.http_call("POST", self.server.introspection_endpoint, form={
+    def test_private_key_jwt_endpoint_audience_is_matched_against_the_host_header(self):
+        # A gateway that sends another Host (say its cluster name) must put
+        # the issuer in `aud`, or send the endpoint's own host.
+        client = self.server.client("private_key_jwt")
+        token = self.server.token("basic").access_token
+        for audience, status in ((self.server.introspection_endpoint, 401), (self.server.issuer, 200)):
+            with self.subTest(audience=audience):
+                answer = self._introspect_with_assertion(
+                    client.client_id, authz.client_assertion(client.client_id, client.key, audience), token,
+                    headers={"host": "authz-cluster"})
+                self.assertEqual(answer[0], status, answer[2])
+
+    def _introspect_with_assertion(self, client_id: str, assertion: str, token: str, headers: dict | None = None):
+        return authz.http_call("POST", self.server.introspection_endpoint, headers=headers, form={
             "client_id": client_id, "token": token,
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": assertion})
