@@ -169,9 +169,6 @@ def access_token_hash(access_token: str) -> str:
     return b64u(hashlib.sha256(access_token.encode("ascii")).digest())
 
 
-_DELETE = object()
-
-
 def dpop_proof(key: ClientKey, htm: str, htu: str, *, access_token: str | None = None,
                nonce: str | None = None, iat: int | None = None, jti: str | None = None,
                header: dict | None = None, claims: dict | None = None) -> str:
