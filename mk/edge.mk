@@ -97,7 +97,7 @@ test-edge-native:
 	$(EDGE_CARGO) test --features filter --lib filter::
 
 # The filter in a real Envoy, with loopback JWKS servers and upstream.
-test-edge-envoy: build-edge
+test-edge-envoy: build-edge setup-authz
 	timeout 600 $(EDGE_PY) tests/envoy/test_edge.py
 
 test-edge: lint-edge test-edge-native test-edge-envoy

@@ -17,6 +17,7 @@ import sys
 import time
 import unittest
 
+import authz
 import harness
 from harness import SigningKey
 
@@ -470,6 +471,72 @@ class DpopEnforcement(EnvoyCase):
         # Required mode refuses a plain Bearer token.
         self.assert_dpop_denied(self.get("/nonce/x", bearer(self.issuer.sign(claims()))), "invalid_token",
                                 "ERR_DPOP_PROOF_REQUIRED")
+
+
+class DpopFromAuthorizationServer(EnvoyCase):
+    """DPoP-bound access tokens issued by a real authorization server
+    (oidc-provider, tests/authz), enforced by the filter."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = authz.AuthorizationServer()
+        cls.addClassCleanup(cls.server.stop)
+        cls.key = authz.ClientKey("ES256")
+        provider = {
+            "issuer": cls.server.issuer, "audiences": [authz.JWT_ES256_RESOURCE],
+            "local_jwks": {"inline_string": json.dumps(cls.server.jwks())},
+            "claim_to_headers": [{"header_name": "x-client", "claim_name": "client_id"}],
+        }
+        cls.start({
+            "providers": {
+                "as": dict(provider, dpop={"mode": "required"}),
+                "as_nonce": dict(provider, dpop={"mode": "required", "nonce": True}),
+            },
+            "rules": [
+                {"match": {"prefix": "/nonce"}, "requires": {"provider_name": "as_nonce"}},
+                {"match": {"prefix": "/api"}, "requires": {"provider_name": "as"}, "scopes": ["read"]},
+            ],
+        }, [])
+        token = cls.server.token("basic", scope="read", resource=authz.JWT_ES256_RESOURCE, dpop_key=cls.key)
+        assert token.token_type == "DPoP", token
+        cls.token = token.access_token
+
+    def call(self, path: str, proof: str | None, scheme: str = "DPoP"):
+        headers = {"authorization": f"{scheme} {self.token}"}
+        if proof:
+            headers["dpop"] = proof
+        return self.get(path, headers)
+
+    def proof(self, path: str, method: str = "GET", nonce: str | None = None) -> str:
+        return authz.dpop_proof(self.key, method, f"http://127.0.0.1:{self.port}{path}",
+                                access_token=self.token, nonce=nonce)
+
+    def test_the_issued_token_with_its_proof_passes(self):
+        status, _, body = self.call("/api/orders", self.proof("/api/orders"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["headers"]["x-client"], "client-basic")
+
+    def test_replay_missing_proof_downgrade_and_wrong_url_are_refused(self):
+        proof = self.proof("/api/once")
+        self.assertEqual(self.call("/api/once", proof)[0], 200)
+        cases = [
+            (self.call("/api/once", proof), "ERR_DPOP_REPLAY"),
+            (self.call("/api/x", None), "ERR_DPOP_PROOF_REQUIRED"),
+            (self.call("/api/x", self.proof("/api/x"), scheme="Bearer"), "ERR_DPOP_PROOF_REQUIRED"),
+            (self.call("/api/x", self.proof("/api/elsewhere")), "ERR_DPOP_INVALID_PROOF"),
+            (self.call("/api/x", authz.dpop_proof(authz.ClientKey("ES256"), "GET",
+                                                  f"http://127.0.0.1:{self.port}/api/x",
+                                                  access_token=self.token)), "ERR_DPOP_BINDING_MISMATCH"),
+        ]
+        for (status, _, body), code in cases:
+            self.assertEqual((status, body_json(body)["code"]), (401, code), body)
+
+    def test_nonce_round_trip(self):
+        status, headers, body = self.call("/nonce/x", self.proof("/nonce/x"))
+        self.assertEqual((status, body_json(body)["code"]), (401, "ERR_DPOP_NONCE_REQUIRED"))
+        self.assertIn('error="use_dpop_nonce"', headers["www-authenticate"])
+        status, _, body = self.call("/nonce/x", self.proof("/nonce/x", nonce=headers["dpop-nonce"]))
+        self.assertEqual(status, 200, body)
 
 
 class RemoteJwks(EnvoyCase):
