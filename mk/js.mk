@@ -69,6 +69,8 @@ test-js: build-js lint-js
 	cd npm && node_modules/.bin/tsc -p test/types
 
 # Not a timed test: ops/sec of jwt-edge, jose and jsonwebtoken in one Node
-# process, and the wasm's size.
-bench-js: build-js
-	cd npm && node bench/bench.mjs
+# process, and the wasm's size; then jwt-edge against jose in Node, Deno and
+# Bun (the runtimes of mk/runtimes.mk), each pair in one process.
+bench-js: build-js setup-runtimes
+	cd npm && timeout 900 node bench/bench.mjs
+	cd npm/test/runtimes && timeout 900 node drive.mjs --bench

@@ -3,7 +3,7 @@
 //   node npm/build.mjs <bindgen-dir> <wasm-file> <out-dir> <version>
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [bindgen, wasmFile, out, version] = process.argv.slice(2);
@@ -39,16 +39,51 @@ function toCommonJs(source, file) {
   return `'use strict';\n${lines.join('\n')}\nmodule.exports = {\n${exports}\n};\n`;
 }
 
+/**
+ * The public names: the members of the object createApi builds (api.js is
+ * the single list). Every ESM entry has one `export const { ... } = api;`
+ * line whose list is the marker comment API, filled here, so a function added
+ * to api.js is exported by every entry.
+ */
+async function apiNames() {
+  const { createApi } = await import(pathToFileURL(join(here, 'src', 'api.js')).href);
+  const names = Object.keys(createApi({}, { init: async () => {}, isReady: () => false }));
+  if (!names.includes('verifyJwt')) throw new Error(`api.js: unexpected API names ${names.join(', ')}`);
+  return names;
+}
+
+function fillExports(source, file, names) {
+  const marker = '/* API */';
+  if (source.split(marker).length !== 2) throw new Error(`${file}: expected exactly one ${marker} export list`);
+  return source.replace(/ ?\/\* API \*\/ ?/, `\n${names.map((name) => `  ${name},\n`).join('')}  `);
+}
+
+// One entry per runtime (see the exports map in template/package.json).
+const ESM_ENTRIES = ['web.js', 'node.mjs', 'workerd.js', 'edge-light.js', 'deno.js'];
+
+const names = await apiNames();
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const glue = readFileSync(join(bindgen, 'jwt_edge.js'), 'utf8');
+// sync.js instantiates a compiled Module itself (initSync's `instanceof`
+// fails for a Module from another realm, as in Next.js's local edge sandbox,
+// and would then compile it as bytes): it needs the glue's imports and
+// finaliser, which wasm-bindgen (pinned exactly) keeps private.
+const GLUE_INTERNALS = ['__wbg_get_imports', '__wbg_finalize_init'];
+let glue = readFileSync(join(bindgen, 'jwt_edge.js'), 'utf8');
+for (const name of GLUE_INTERNALS) {
+  if (!new RegExp(`^function ${name}\\(`, 'm').test(glue)) throw new Error(`wasm-bindgen glue: no function ${name}`);
+}
+glue += `\n// Added by npm/build.mjs for sync.js.\nexport { ${GLUE_INTERNALS.join(', ')} };\n`;
 writeFileSync(join(out, 'jwt_edge.js'), glue);
 writeFileSync(join(out, 'jwt_edge.cjs'), toCommonJs(glue, 'jwt_edge.js'));
 const api = readFileSync(join(here, 'src', 'api.js'), 'utf8');
 writeFileSync(join(out, 'api.js'), api);
 writeFileSync(join(out, 'api.cjs'), toCommonJs(api, 'api.js'));
-for (const file of ['node.cjs', 'node.mjs', 'web.js']) copyFileSync(join(here, 'src', file), join(out, file));
+for (const file of ESM_ENTRIES) {
+  writeFileSync(join(out, file), fillExports(readFileSync(join(here, 'src', file), 'utf8'), file, names));
+}
+for (const file of ['node.cjs', 'sync.js']) copyFileSync(join(here, 'src', file), join(out, file));
 copyFileSync(wasmFile, join(out, 'jwt_edge_bg.wasm'));
 const types = readFileSync(join(here, 'src', 'index.d.ts'), 'utf8');
 writeFileSync(join(out, 'index.d.ts'), types);
@@ -57,5 +92,7 @@ copyFileSync(join(here, 'README.md'), join(out, 'README.md'));
 
 const manifest = JSON.parse(readFileSync(join(here, 'template', 'package.json'), 'utf8'));
 manifest.version = version;
+const shipped = new Set([...manifest.files, ...ESM_ENTRIES, 'node.cjs', 'sync.js']);
+if (shipped.size !== manifest.files.length) throw new Error('template/package.json: "files" must list every entry');
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 console.log(`jwt-edge ${version} written to ${out}`);

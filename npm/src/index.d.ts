@@ -256,7 +256,11 @@ export declare class JwtEdgeError extends Error {
 /** Who computes signatures. */
 export type CryptoBackend = 'node' | 'webcrypto' | 'wasm';
 
-/** Loads the wasm: automatic in Node; one awaited call in a browser (optionally from a URL, Response or bytes). */
+/**
+ * Loads the wasm. Only the browser entry needs it, and only before a synchronous function (asynchronous ones load the
+ * wasm by themselves); optionally from a URL, Response, bytes or a compiled Module. Node, Bun, Deno, Workers and Vercel
+ * Edge load the wasm at import, and there it does nothing.
+ */
 export declare function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
 export default init;
 

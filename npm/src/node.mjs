@@ -1,25 +1,7 @@
-// Node `import` entry: the same instance as `require('jwt-edge')`, so that
-// one JwtEdgeError class and one key cache serve both module systems.
+// Node and Bun `import` entry: the same instance as `require('jwt-edge')`, so
+// that one JwtEdgeError class and one key cache serve both module systems.
 import api from './node.cjs';
 
-export const {
-  init,
-  setCryptoBackend,
-  getCryptoBackend,
-  errorCodes,
-  jwkToPem,
-  pemToJwk,
-  jwkThumbprint,
-  generateKeyPair,
-  generateSecret,
-  decodeJwt,
-  signJwt,
-  verifyJwt,
-  buildAssertion,
-  verifyAssertion,
-  verifyReport,
-  lintClaims,
-  JwtEdgeError,
-} = api;
-
-export default init;
+// npm/build.mjs writes every name of the API object here.
+export const { /* API */ JwtEdgeError } = api;
+export default api.init;

@@ -1,6 +1,9 @@
-// Browser and bundler entry: `await init()` once (the default export) loads
-// the wasm; asynchronous functions also load it on first use. Signatures go
-// to WebCrypto where it exists, to wasm otherwise.
+// Browser and bundler entry (the `browser` and `default` conditions): the
+// wasm is fetched next to this file. Asynchronous functions load it by
+// themselves on first use; synchronous ones (jwkToPem, pemToJwk,
+// jwkThumbprint, decodeJwt, lintClaims, errorCodes) need `await init()` (the
+// default export) once before. Signatures go to WebCrypto where it exists, to
+// wasm otherwise.
 import * as glue from './jwt_edge.js';
 import initGlue from './jwt_edge.js';
 import { createApi, JwtEdgeError } from './api.js';
@@ -31,27 +34,11 @@ const api = createApi(glue, {
   isReady: () => ready,
 });
 
-/** Loads the wasm; pass a URL, Response or bytes to load it from elsewhere. */
-export default function init(input) {
-  return input === undefined ? api.init() : load(input).then(() => api.init());
-}
+const ensureReady = api.init;
+/** Loads the wasm; pass a URL, Response, bytes or a compiled Module to load it from elsewhere. */
+api.init = (input) => (input === undefined ? ensureReady() : load(input).then(ensureReady));
 
-export const {
-  setCryptoBackend,
-  getCryptoBackend,
-  errorCodes,
-  jwkToPem,
-  pemToJwk,
-  jwkThumbprint,
-  generateKeyPair,
-  generateSecret,
-  decodeJwt,
-  signJwt,
-  verifyJwt,
-  buildAssertion,
-  verifyAssertion,
-  verifyReport,
-  lintClaims,
-} = api;
-
-export { init, JwtEdgeError };
+// npm/build.mjs writes every name of the API object here.
+export const { /* API */ } = api;
+export { JwtEdgeError };
+export default api.init;

@@ -6,17 +6,42 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, symlinkSync, rmSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { pkgDir } from './helpers.mjs';
+
+const require = createRequire(join(pkgDir, 'package.json'));
 
 const manifest = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 
-test('package.json: exports map, sideEffects, files present', () => {
+test('package.json: an entry per runtime, runtime conditions first, sideEffects, files present', () => {
   assert.equal(manifest.name, 'jwt-edge');
-  assert.equal(manifest.sideEffects, false);
-  assert.ok(manifest.exports['.'].node.import);
-  assert.ok(manifest.exports['.'].node.require);
-  assert.equal(manifest.exports['.'].default, './web.js');
+  const entries = manifest.exports['.'];
+  assert.deepEqual(Object.keys(entries), ['workerd', 'edge-light', 'deno', 'bun', 'node', 'types', 'browser', 'default']);
+  assert.equal(entries.workerd.default, './workerd.js');
+  assert.equal(entries['edge-light'].default, './edge-light.js');
+  assert.equal(entries.deno.default, './deno.js');
+  assert.deepEqual(entries.bun, entries.node);
+  assert.equal(entries.node.import.default, './node.mjs');
+  assert.equal(entries.node.require.default, './node.cjs');
+  assert.equal(entries.default, './web.js');
+  assert.equal(manifest.exports['./jwt_edge_bg.wasm?module'], './jwt_edge_bg.wasm?module');
+  // The entries that instantiate the wasm when imported are kept by bundlers.
+  assert.deepEqual(manifest.sideEffects, ['./node.cjs', './node.mjs', './workerd.js', './edge-light.js', './deno.js']);
   for (const file of manifest.files) assert.ok(existsSync(join(pkgDir, file)), `${file} is in pkg/`);
+});
+
+test('every entry exports the same names: the whole API, JwtEdgeError and the default init', async () => {
+  const api = await import(join(pkgDir, 'node.mjs'));
+  const names = Object.keys(api).sort();
+  assert.ok(names.includes('verifyJwt') && names.includes('JwtEdgeError') && names.includes('default') && names.includes('init'));
+  for (const entry of ['web.js', 'workerd.js', 'edge-light.js', 'deno.js']) {
+    const source = readFileSync(join(pkgDir, entry), 'utf8');
+    const exported = [...source.matchAll(/^export const \{([^}]*)\} = api;$/gm)].flatMap((m) => m[1].split(',').map((n) => n.trim()).filter(Boolean));
+    const others = [...source.matchAll(/^export (?:\{ (\w+) \}|default)/gm)].map((m) => m[1] ?? 'default');
+    assert.deepEqual([...exported, ...others].sort(), names, entry);
+  }
+  const required = require('./node.cjs');
+  assert.deepEqual(Object.keys(required).sort(), names, 'node.cjs');
 });
 
 function project() {
