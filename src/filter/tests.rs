@@ -592,10 +592,26 @@ fn decisions_and_headers() {
     );
 }
 
-#[test]
-fn requirement_combinations() {
+/// Two issuers `a` and `b` and a token of each (subjects `sa`, `sb`).
+fn two_issuers() -> (Keys, Keys, String, String) {
     let a = es256_keys("a");
     let b = es256_keys("b");
+    let ta = token(
+        &a,
+        "a",
+        json!({"iss": "https://a", "sub": "sa", "exp": NOW + 60}),
+    );
+    let tb = token(
+        &b,
+        "b",
+        json!({"iss": "https://b", "sub": "sb", "exp": NOW + 60}),
+    );
+    (a, b, ta, tb)
+}
+
+#[test]
+fn requirement_combinations() {
+    let (a, b, ta, tb) = two_issuers();
     let value = json!({
         "providers": {
             "a": {"issuer": "https://a", "local_jwks": {"inline_string": a.jwks},
@@ -611,16 +627,6 @@ fn requirement_combinations() {
     });
     let config = Config::parse(&value.to_string()).unwrap();
     let mut caches = caches(&config);
-    let ta = token(
-        &a,
-        "a",
-        json!({"iss": "https://a", "sub": "sa", "exp": NOW + 60}),
-    );
-    let tb = token(
-        &b,
-        "b",
-        json!({"iss": "https://b", "sub": "sb", "exp": NOW + 60}),
-    );
     let bad = token(&b, "b", json!({"iss": "https://a", "exp": NOW + 60}));
     let allowed = |o: &Outcome| matches!(o, Outcome::Allow { .. });
     assert!(allowed(
@@ -1001,8 +1007,7 @@ fn cookie_and_custom_header_tokens_are_all_checked_and_stripped() {
 
 #[test]
 fn several_tokens_under_each_requirement() {
-    let a = es256_keys("a");
-    let b = es256_keys("b");
+    let (a, b, ta, tb) = two_issuers();
     let value = json!({
         "providers": {
             "a": {"issuer": "https://a", "local_jwks": {"inline_string": a.jwks},
@@ -1020,16 +1025,6 @@ fn several_tokens_under_each_requirement() {
     });
     let config = Config::parse(&value.to_string()).unwrap();
     let mut caches = caches(&config);
-    let ta = token(
-        &a,
-        "a",
-        json!({"iss": "https://a", "sub": "sa", "exp": NOW + 60}),
-    );
-    let tb = token(
-        &b,
-        "b",
-        json!({"iss": "https://b", "sub": "sb", "exp": NOW + 60}),
-    );
     let forged_b = token(
         &a,
         "b",
