@@ -20,6 +20,9 @@ export const {
   verifyReport,
   lintClaims,
   JwtEdgeError,
+  createDpopProof,
+  verifyDpopProof,
+  createDpopReplayCache,
 } = api;
 
 export default init;

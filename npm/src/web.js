@@ -52,6 +52,9 @@ export const {
   verifyAssertion,
   verifyReport,
   lintClaims,
+  createDpopProof,
+  verifyDpopProof,
+  createDpopReplayCache,
 } = api;
 
 export { init, JwtEdgeError };
