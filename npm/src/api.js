@@ -194,6 +194,29 @@ function createSubtleHost(subtle) {
   };
 }
 
+/** Verifies DPoP proof signatures with Node's crypto (1 valid, 0 invalid, -1 use wasm). */
+function createProofVerifier(nodeCrypto) {
+  const keys = new Map();
+  const { constants } = nodeCrypto;
+  return {
+    verify(alg, jwk, data, signature) {
+      const spec = ALGORITHMS[alg];
+      if (spec === undefined) return -1;
+      let key = keys.get(jwk);
+      if (key === undefined) {
+        key = nodeCrypto.createPublicKey({ key: JSON.parse(jwk), format: 'jwk' });
+        keys.set(jwk, key);
+        if (keys.size > 64) keys.delete(keys.keys().next().value);
+      }
+      if (spec.size !== undefined && signature.length !== spec.size) return 0;
+      const params = spec.family === 'PSS'
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+        : spec.family === 'EC' ? { key, dsaEncoding: 'ieee-p1363' } : key;
+      return nodeCrypto.verify(spec.node, data, params, signature) ? 1 : 0;
+    },
+  };
+}
+
 /**
  * Builds the public API over the wasm bindings.
  * platform: { nodeCrypto?, subtle?, init(): Promise<void>, isReady(): boolean }
@@ -405,10 +428,14 @@ export function createApi(wasm, platform) {
     const cnf = result.payload.cnf === undefined ? '' : json(result.payload.cnf, 'the cnf claim');
     const dpopJson = dpop === undefined ? '' : json(dpop, 'option "dpop"');
     const now = seconds(isObject(opts) ? opts.currentDate : undefined);
-    const proof = JSON.parse(call(() => wasm.checkDpopBinding(token, cnf, dpopJson, now)));
+    const proof = JSON.parse(call(() => wasm.checkDpopBinding(token, cnf, dpopJson, now, proofHost())));
     if (proof !== null) result.dpop = proof;
     return result;
   }
+
+  /** Node's crypto for proof signatures: keys arrive with each proof, imported once per JWK text (64 kept). */
+  const proofVerifier = platform.nodeCrypto ? createProofVerifier(platform.nodeCrypto) : undefined;
+  const proofHost = () => (activeBackend() === 'node' ? proofVerifier : undefined);
 
   const dpopApi = {
     /** A DPoP proof for one request, signed with `privateKey` (RFC 9449 section 4). */
@@ -425,7 +452,7 @@ export function createApi(wasm, platform) {
       await ready();
       text(proof, 'the DPoP proof');
       const { json: optionsJson, now } = dpopOptions(opts, 'options');
-      return JSON.parse(call(() => wasm.verifyDpopProof(proof, optionsJson, now)));
+      return JSON.parse(call(() => wasm.verifyDpopProof(proof, optionsJson, now, proofHost())));
     },
 
     /**

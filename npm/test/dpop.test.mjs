@@ -27,7 +27,8 @@ async function accessToken(jkt, extra = {}) {
 
 const sha256 = (text) => createHash('sha256').update(text).digest('base64url');
 
-test("proofs made by panva's dpop verify in jwt-edge (ES256, Ed25519, RS256, PS256)", async () => {
+test("proofs made by panva's dpop verify in jwt-edge (ES256, Ed25519, RS256, PS256, every backend)", async () => {
+  await eachBackend(async () => {
   for (const alg of ['ES256', 'Ed25519', 'RS256', 'PS256']) {
     const pair = await dpop.generateKeyPair(alg);
     const jkt = await dpop.calculateThumbprint(pair.publicKey);
@@ -44,7 +45,12 @@ test("proofs made by panva's dpop verify in jwt-edge (ES256, Ed25519, RS256, PS2
     // The same proof for another method or another token is refused.
     await rejectsWith(assert, je.verifyDpopProof(proof, { htm: 'POST', htu: URL_ }), 'ERR_DPOP_INVALID_PROOF');
     await rejectsWith(assert, je.verifyDpopProof(proof, { htm: 'GET', htu: URL_, accessToken: `${token}x` }), 'ERR_DPOP_INVALID_PROOF');
+    // A forged signature, whoever checks it.
+    const [h, p, sig] = proof.split('.');
+    const forged = `${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    await rejectsWith(assert, je.verifyDpopProof(forged, { htm: 'GET', htu: URL_ }), 'ERR_DPOP_INVALID_PROOF');
   }
+  });
 });
 
 test('proofs made by jwt-edge pass oauth4webapi validateJwtAccessToken (every algorithm, every backend)', async () => {

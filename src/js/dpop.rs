@@ -17,11 +17,71 @@ use super::keys::KeyRing;
 use super::ops::{seconds, FixedRng};
 use super::options;
 use crate::alg::Algorithm;
+use crate::crypto::CryptoProvider;
 use crate::dpop::{
-    check_request_with, confirmation_jkt, create_proof_with, verify_proof_with, AuthScheme,
+    check_request_with, confirmation_jkt, create_proof_with_public, verify_proof_with, AuthScheme,
     DpopPolicy, DpopRequest, ProofExpectations, ProofParams, VerifiedProof,
 };
 use crate::error::{bail, Result};
+use crate::error::{Error, ErrorCode};
+use crate::key::jwk::Jwk;
+use crate::key::Key;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A synchronous native verifier for keys that arrive with each proof
+    /// (the wrapper's Node `crypto` adapter, caching imported keys by their
+    /// JWK text). Answers 1 valid, 0 invalid, anything else (or a throw)
+    /// "not here, use wasm".
+    pub type ProofVerifier;
+
+    #[wasm_bindgen(method, catch)]
+    fn verify(
+        this: &ProofVerifier,
+        alg: &str,
+        jwk: &str,
+        data: &[u8],
+        signature: &[u8],
+    ) -> core::result::Result<i32, JsValue>;
+}
+
+/// Checks proof signatures with the host's verifier when there is one,
+/// in wasm otherwise.
+struct ProofCrypto<'a> {
+    host: Option<&'a ProofVerifier>,
+}
+
+impl<'a> ProofCrypto<'a> {
+    fn new(host: &'a JsValue) -> Self {
+        use wasm_bindgen::JsCast;
+        let host = (!host.is_undefined() && !host.is_null())
+            .then(|| host.unchecked_ref::<ProofVerifier>());
+        Self { host }
+    }
+}
+
+impl CryptoProvider for ProofCrypto<'_> {
+    fn verify(&self, alg: Algorithm, key: &Key, input: &[u8], signature: &[u8]) -> Result<()> {
+        if let Some(host) = self.host {
+            let jwk = Jwk::new(key.clone()).to_json();
+            match host.verify(alg.name(), &jwk, input, signature) {
+                Ok(1) => return Ok(()),
+                Ok(0) => {
+                    return Err(Error::new(
+                        ErrorCode::SignatureVerificationFailed,
+                        "signature verification failed",
+                    ))
+                }
+                _ => {}
+            }
+        }
+        WasmCrypto.verify(alg, key, input, signature)
+    }
+
+    fn sign(&self, alg: Algorithm, key: &Key, input: &[u8]) -> Result<Vec<u8>> {
+        WasmCrypto.sign(alg, key, input)
+    }
+}
 
 /// `createDpopProof(privateKey, { htm, htu, accessToken, nonce, alg })`.
 /// `host` is the synchronous host (Node's crypto) or undefined for wasm.
@@ -56,15 +116,50 @@ pub fn create_dpop_proof(
         };
         let mut rng = FixedRng::draw()?;
         let provider = HostProvider::new(host, ring);
-        create_proof_with(&provider, jwk.key(), &params, &mut rng)
+        let public = public_half(ring, jwk.key())?;
+        create_proof_with_public(&provider, jwk.key(), &public, &params, &mut rng)
     })())
+}
+
+/// How many signing keys keep their public half ready.
+const PUBLIC_HALVES: usize = 16;
+
+std::thread_local! {
+    /// Public halves of recent signing keys by ring id (ids are never
+    /// reused, so an entry can never belong to another key): deriving one
+    /// from an EC or Ed25519 private key costs more than Node's signature.
+    static PUBLIC: core::cell::RefCell<Vec<(u32, Jwk)>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+fn public_half(ring: &KeyRing, key: &Key) -> Result<Jwk> {
+    let Some(id) = ring.id_of(key) else {
+        return Ok(Jwk::new(key.to_public()?));
+    };
+    if let Some(jwk) = PUBLIC.with(|cache| {
+        let cache = cache.borrow();
+        cache
+            .iter()
+            .find(|(own, _)| *own == id)
+            .map(|(_, jwk)| jwk.clone())
+    }) {
+        return Ok(jwk);
+    }
+    let jwk = Jwk::new(key.to_public()?);
+    PUBLIC.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= PUBLIC_HALVES {
+            cache.remove(0);
+        }
+        cache.push((id, jwk.clone()));
+    });
+    Ok(jwk)
 }
 
 /// `verifyDpopProof(proof, { htm, htu, accessToken, jkt, maxAge, nonce,
 /// clockTolerance, algorithms })`: `{ header, payload, jkt }` as JSON text.
-/// The proof's key is its own, so its signature is checked in wasm.
+/// `host` is a [`ProofVerifier`] (Node) or undefined (wasm).
 #[wasm_bindgen(js_name = verifyDpopProof)]
-pub fn verify_dpop_proof(proof: &str, options: &str, now: f64) -> JsResult<String> {
+pub fn verify_dpop_proof(proof: &str, options: &str, now: f64, host: &JsValue) -> JsResult<String> {
     js((|| {
         check_size(proof, "the DPoP proof")?;
         let map = options::object(options, "the options")?;
@@ -82,7 +177,7 @@ pub fn verify_dpop_proof(proof: &str, options: &str, now: f64) -> JsResult<Strin
             nonces: &nonces,
             now: seconds(now)?,
         };
-        let verified = verify_proof_with(&WasmCrypto, proof, &expect, &policy)?;
+        let verified = verify_proof_with(&ProofCrypto::new(host), proof, &expect, &policy)?;
         Ok(proof_json(&verified))
     })())
 }
@@ -92,7 +187,13 @@ pub fn verify_dpop_proof(proof: &str, options: &str, now: f64) -> JsResult<Strin
 /// (or empty when not given). Returns the checked proof as JSON, or `null`
 /// when DPoP does not concern the token (unbound, no proof asked for).
 #[wasm_bindgen(js_name = checkDpopBinding)]
-pub fn check_dpop_binding(token: &str, cnf: &str, dpop: &str, now: f64) -> JsResult<String> {
+pub fn check_dpop_binding(
+    token: &str,
+    cnf: &str,
+    dpop: &str,
+    now: f64,
+    host: &JsValue,
+) -> JsResult<String> {
     js((|| {
         let mut claims = Map::new();
         if !cnf.is_empty() {
@@ -148,7 +249,7 @@ pub fn check_dpop_binding(token: &str, cnf: &str, dpop: &str, now: f64) -> JsRes
             nonces: &nonces,
             now: seconds(now)?,
         };
-        let verified = check_request_with(&WasmCrypto, &request, &policy, None)?;
+        let verified = check_request_with(&ProofCrypto::new(host), &request, &policy, None)?;
         Ok(verified.map_or_else(|| String::from("null"), |proof| proof_json(&proof)))
     })())
 }
