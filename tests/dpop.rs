@@ -178,6 +178,16 @@ fn creation_refuses_keys_that_cannot_prove_possession() {
         create_proof(&key, &params("G ET", URL)),
         ErrorCode::InvalidArgument,
     );
+    // A kept public half must be public and of the key's type.
+    let mut rng = rand_core::OsRng;
+    let p = params("GET", URL);
+    let mut as_public =
+        |jwk: Jwk| dpop::create_proof_with_public(&RustCrypto, &key, &jwk, &p, &mut rng);
+    expect_code(as_public(Jwk::new(key.clone())), ErrorCode::InvalidArgument);
+    let ed = generate(KeySpec::Ed25519).unwrap().to_public().unwrap();
+    expect_code(as_public(Jwk::new(ed)), ErrorCode::InvalidArgument);
+    let proof = as_public(Jwk::new(public.clone())).unwrap();
+    check(&proof, &expect()).unwrap();
 }
 
 // -------------------------------------------------- must-reject rules ----

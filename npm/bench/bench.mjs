@@ -91,3 +91,51 @@ for (const row of rows) {
   console.log(`| ${row.operation} | ${row.alg} | ${fmt(row['jwt-edge'])} | ${fmt(row.jose)} | ${fmt(row.jsonwebtoken)} | ${(row['jwt-edge'] / row.jose).toFixed(2)}x |`);
 }
 console.log(`\nwasm: ${wasm.length.toLocaleString('en-US')} bytes raw, ${gzipSync(wasm, { level: 9 }).length.toLocaleString('en-US')} bytes gzipped (pkg/jwt_edge_bg.wasm)`);
+
+// DPoP (RFC 9449), ES256 client key and ES256 access token. `dpop` only
+// creates proofs and oauth4webapi only checks them together with the token
+// (validateJwtAccessToken), so each row names who has the operation.
+{
+  const dpop = await import('dpop');
+  const oauth = await import('oauth4webapi');
+  const version = (name) => JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url))).version;
+  const htu = 'https://api.example.com/v1/items';
+  const as = { issuer: 'https://as.example.com', jwks_uri: 'https://as.example.com/jwks' };
+  const asKey = await je.generateKeyPair('ES256', { kid: 'as' });
+  const client = await dpop.generateKeyPair('ES256', { extractable: true });
+  const clientJwk = await crypto.subtle.exportKey('jwk', client.privateKey);
+  delete clientJwk.key_ops;
+  delete clientJwk.ext;
+  const jkt = await dpop.calculateThumbprint(client.publicKey);
+  const t = Math.floor(Date.now() / 1000);
+  const token = await je.signJwt(
+    { iss: as.issuer, aud: 'api', sub: 'alice', client_id: 'app', jti: 'at-1', iat: t, exp: t + 3600, cnf: { jkt } },
+    asKey.privateJwk,
+    { typ: 'at+jwt' },
+  );
+  const proof = await je.createDpopProof(clientJwk, { htm: 'GET', htu, accessToken: token });
+  const options = { [oauth.customFetch]: async () => new Response(JSON.stringify({ keys: [asKey.publicJwk] }), { headers: { 'content-type': 'application/json' } }) };
+  const request = new Request(htu, { headers: { authorization: `DPoP ${token}`, dpop: proof } });
+  const dpopRows = [
+    ['createDpopProof', {
+      'jwt-edge': () => je.createDpopProof(clientJwk, { htm: 'GET', htu, accessToken: token }),
+      [`dpop ${version('dpop')}`]: () => dpop.generateProof(client, htu, 'GET', undefined, token),
+    }],
+    ['verifyDpopProof', {
+      'jwt-edge': () => je.verifyDpopProof(proof, { htm: 'GET', htu, accessToken: token, jkt }),
+    }],
+    ['verifyJwt + DPoP proof', {
+      'jwt-edge': () => je.verifyJwt(token, asKey.publicJwk, { audience: 'api', dpop: { proof, htm: 'GET', htu } }),
+      [`oauth4webapi ${version('oauth4webapi')}`]: () => oauth.validateJwtAccessToken(as, request, 'api', options),
+    }],
+  ];
+  console.log('\nDPoP, ES256 key and ES256 token, ops/sec (n/a: the library has no such operation)\n');
+  console.log('| operation | jwt-edge | other | other ops/sec |');
+  console.log('| --- | ---: | --- | ---: |');
+  for (const [operation, contenders] of dpopRows) {
+    for (const fn of Object.values(contenders)) await fn(); // each accepts before it is timed
+    const result = await compare(contenders);
+    const [other] = Object.keys(result).filter((name) => name !== 'jwt-edge');
+    console.log(`| ${operation} | ${fmt(result['jwt-edge'])} | ${other ?? 'n/a'} | ${fmt(other && result[other])} |`);
+  }
+}

@@ -194,6 +194,29 @@ function createSubtleHost(subtle) {
   };
 }
 
+/** Verifies DPoP proof signatures with Node's crypto (1 valid, 0 invalid, -1 use wasm). */
+function createProofVerifier(nodeCrypto) {
+  const keys = new Map();
+  const { constants } = nodeCrypto;
+  return {
+    verify(alg, jwk, data, signature) {
+      const spec = ALGORITHMS[alg];
+      if (spec === undefined) return -1;
+      let key = keys.get(jwk);
+      if (key === undefined) {
+        key = nodeCrypto.createPublicKey({ key: JSON.parse(jwk), format: 'jwk' });
+        keys.set(jwk, key);
+        if (keys.size > 64) keys.delete(keys.keys().next().value);
+      }
+      if (spec.size !== undefined && signature.length !== spec.size) return 0;
+      const params = spec.family === 'PSS'
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+        : spec.family === 'EC' ? { key, dsaEncoding: 'ieee-p1363' } : key;
+      return nodeCrypto.verify(spec.node, data, params, signature) ? 1 : 0;
+    },
+  };
+}
+
 /**
  * Builds the public API over the wasm bindings.
  * platform: { nodeCrypto?, subtle?, init(): Promise<void>, isReady(): boolean }
@@ -385,6 +408,93 @@ export function createApi(wasm, platform) {
     }
   }
 
+  // ------------------------------------------------------------ DPoP ----
+  // RFC 9449. Every rule is the core's (src/dpop); here only the options
+  // are checked for type and handed over.
+
+  function dpopOptions(value, what) {
+    if (!isObject(value)) throw invalid(`${what} must be an object, not ${describe(value)}`);
+    const { currentDate, ...rest } = value;
+    return { json: json(rest, what), now: seconds(currentDate) };
+  }
+
+  /** verifyJwt, then the core's DPoP decision when the token is bound or a proof is given. */
+  async function verifyJwtWithDpop(token, keyOrJwks, opts) {
+    const result = await verifyWith(token, keyOrJwks, opts, false);
+    const dpop = isObject(opts) ? opts.dpop : undefined;
+    if (dpop === false) return result; // the caller checks the binding elsewhere
+    if (dpop === undefined && (!isObject(result.payload) || result.payload.cnf === undefined)) return result;
+    if (dpop !== undefined && !isObject(dpop)) throw invalid(`option "dpop" must be an object or false, not ${describe(dpop)}`);
+    const cnf = result.payload.cnf === undefined ? '' : json(result.payload.cnf, 'the cnf claim');
+    const dpopJson = dpop === undefined ? '' : json(dpop, 'option "dpop"');
+    const now = seconds(isObject(opts) ? opts.currentDate : undefined);
+    const proof = JSON.parse(call(() => wasm.checkDpopBinding(token, cnf, dpopJson, now, proofHost())));
+    if (proof !== null) result.dpop = proof;
+    return result;
+  }
+
+  /** Node's crypto for proof signatures: keys arrive with each proof, imported once per JWK text (64 kept). */
+  const proofVerifier = platform.nodeCrypto ? createProofVerifier(platform.nodeCrypto) : undefined;
+  const proofHost = () => (activeBackend() === 'node' ? proofVerifier : undefined);
+
+  const dpopApi = {
+    /** A DPoP proof for one request, signed with `privateKey` (RFC 9449 section 4). */
+    async createDpopProof(privateKey, opts) {
+      await ready();
+      const ring = keyRing(privateKey, true, 'the private key');
+      const { json: optionsJson, now } = dpopOptions(opts, 'options');
+      const host = activeBackend() === 'node' ? nodeHost : undefined;
+      return call(() => wasm.createDpopProof(ring, optionsJson, now, host));
+    },
+
+    /** Checks one DPoP proof for a request: `{ header, payload, jkt }`. Replay is the caller's. */
+    async verifyDpopProof(proof, opts) {
+      await ready();
+      text(proof, 'the DPoP proof');
+      const { json: optionsJson, now } = dpopOptions(opts, 'options');
+      return JSON.parse(call(() => wasm.verifyDpopProof(proof, optionsJson, now, proofHost())));
+    },
+
+    /**
+     * A bounded in-memory replay cache for one process: `check(proof)` takes
+     * a verified proof (`verifyDpopProof`'s result or `verifyJwt(...).dpop`)
+     * and throws ERR_DPOP_REPLAY if its `jti` (for its key) was seen within
+     * its window. When full of live entries it refuses (fails closed).
+     */
+    createDpopReplayCache(opts) {
+      const { maxEntries = 10000, maxAge = 300, clockTolerance = 5 } = opts ?? {};
+      for (const [name, value] of Object.entries({ maxEntries, maxAge, clockTolerance })) {
+        if (!(Number.isInteger(value) && value >= 0)) throw invalid(`option "${name}" must be a non-negative integer`);
+      }
+      const seen = new Map();
+      return {
+        check(proof, currentDate) {
+          if (!isObject(proof) || !isObject(proof.payload) || typeof proof.jkt !== 'string') {
+            throw invalid('check() takes a verified DPoP proof ({ header, payload, jkt })');
+          }
+          const { jti, iat } = proof.payload;
+          if (typeof jti !== 'string' || typeof iat !== 'number') throw invalid('the proof has no jti or iat');
+          const now = seconds(currentDate);
+          const key = `${proof.jkt}.${jti}`;
+          const expires = seen.get(key);
+          if (expires !== undefined && expires > now) {
+            throw new JwtEdgeError('ERR_DPOP_REPLAY', 'the DPoP proof was already used (same jti for the same key)');
+          }
+          if (expires === undefined && seen.size >= maxEntries) {
+            for (const [old, until] of seen) if (until <= now) seen.delete(old);
+            if (seen.size >= maxEntries) {
+              throw new JwtEdgeError('ERR_DPOP_REPLAY', `the replay cache is full (${maxEntries} live proofs)`);
+            }
+          }
+          seen.set(key, Math.floor(iat) + maxAge + clockTolerance + 1);
+        },
+        get size() {
+          return seen.size;
+        },
+      };
+    },
+  };
+
   const api = {
     /** Loads the wasm (automatic in Node; one awaited call in a browser). */
     init: () => ready(),
@@ -485,7 +595,7 @@ export function createApi(wasm, platform) {
       );
     },
 
-    verifyJwt: (token, keyOrJwks, opts) => verifyWith(token, keyOrJwks, opts, false),
+    verifyJwt: (token, keyOrJwks, opts) => verifyJwtWithDpop(token, keyOrJwks, opts),
 
     async buildAssertion(request, key, opts) {
       await ready();
@@ -523,5 +633,6 @@ export function createApi(wasm, platform) {
       return call(() => wasm.lintClaims(payloadJson, raw.profile, now));
     },
   };
+  Object.assign(api, dpopApi);
   return api;
 }

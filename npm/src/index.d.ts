@@ -236,6 +236,11 @@ export type ErrorCode =
   | 'ERR_RANDOMNESS_UNAVAILABLE'
   | 'ERR_JWKS_TOO_LARGE'
   | 'ERR_JWKS_TOO_MANY_KEYS'
+  | 'ERR_DPOP_INVALID_PROOF'
+  | 'ERR_DPOP_PROOF_REQUIRED'
+  | 'ERR_DPOP_REPLAY'
+  | 'ERR_DPOP_NONCE_REQUIRED'
+  | 'ERR_DPOP_BINDING_MISMATCH'
   | 'ERR_WASM_NOT_INITIALIZED';
 
 /** Why a claim failed. */
@@ -302,3 +307,89 @@ export interface CheckOutcome {
 }
 /** Every check `verifyJwt` would make, each with its outcome; never stops at the first failure. */
 export declare function verifyReport(token: string, keyOrJwks: VerificationKey, options?: VerifyOptions): Promise<CheckOutcome[]>;
+
+// ---------------------------------------------------------------- DPoP ----
+// RFC 9449. Declarations merge with VerifyOptions and DecodedJwt above.
+
+/** What a DPoP proof is made for. */
+export interface CreateDpopProofOptions {
+  /** The request method (`htm`), e.g. `'GET'`. */
+  htm: string;
+  /** The request URI (`htu`); its query and fragment are left out. */
+  htu: string;
+  /** The access token sent with the request: adds `ath`. */
+  accessToken?: string;
+  /** The server's `DPoP-Nonce`. */
+  nonce?: string;
+  /** Default: the JWK's `alg`, else ES256 / ES384 / EdDSA / RS256 by key type. */
+  alg?: 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512';
+  /** The proof's `iat`. Default: now. */
+  currentDate?: Date | number;
+}
+
+/** What a resource server accepts and expects of a proof. */
+export interface DpopCheckOptions {
+  /** Accepted proof algorithms (asymmetric only). Default: all asymmetric ones. */
+  algorithms?: AsymmetricAlgorithm[];
+  /** How long after `iat` a proof is accepted. Default: 300 seconds. */
+  maxAge?: Duration;
+  /** Clock difference allowed both ways. Default: 5 seconds. */
+  clockTolerance?: Duration;
+  /** The current server nonce(s): the proof's `nonce` must be one (else ERR_DPOP_NONCE_REQUIRED). */
+  nonce?: string | string[];
+  /** The time to check at. Default: now. */
+  currentDate?: Date | number;
+}
+
+export interface VerifyDpopProofOptions extends DpopCheckOptions {
+  /** The request method. */
+  htm: string;
+  /** The request URI, as received (normalised before comparing; query ignored). */
+  htu: string;
+  /** The access token sent with the proof: `ath` must be its SHA-256. */
+  accessToken?: string;
+  /** The thumbprint the token is bound to (`cnf.jkt`, from the token or an introspection response). */
+  jkt?: string;
+}
+
+/** `verifyJwt`'s `dpop` option: the request's proof, checked and bound to the token in the same call. */
+export interface VerifyJwtDpopOptions extends Omit<DpopCheckOptions, 'currentDate'> {
+  /** The `DPoP` header value, or every value when the header repeats (more than one is refused). */
+  proof: string | string[];
+  htm: string;
+  htu: string;
+}
+
+/** A proof that passed every check. Record `payload.jti` to refuse replays (see createDpopReplayCache). */
+export interface VerifiedDpopProof {
+  header: JwtHeader & { typ: 'dpop+jwt'; jwk: Jwk };
+  payload: JwtPayload & { jti: string; htm: string; htu: string; iat: number; ath?: string; nonce?: string };
+  /** The RFC 7638 thumbprint of the proof's key. */
+  jkt: string;
+}
+
+export interface VerifyOptions {
+  /**
+   * The DPoP proof of the request carrying the token. Without it a token
+   * bound with `cnf.jkt` is refused (ERR_DPOP_PROOF_REQUIRED); `false` skips
+   * DPoP entirely, for callers that check the binding elsewhere.
+   */
+  dpop?: VerifyJwtDpopOptions | false;
+}
+
+export interface DecodedJwt {
+  /** The checked DPoP proof, when `verifyJwt` checked one. */
+  dpop?: VerifiedDpopProof;
+}
+
+/** One process's replay memory for DPoP proofs. */
+export interface DpopReplayCache {
+  /** Throws ERR_DPOP_REPLAY if this proof (its `jti` for its key) was seen within its window, else remembers it. */
+  check(proof: VerifiedDpopProof, currentDate?: Date | number): void;
+  readonly size: number;
+}
+
+export declare function createDpopProof(privateKey: SigningKey, options: CreateDpopProofOptions): Promise<string>;
+export declare function verifyDpopProof(proof: string, options: VerifyDpopProofOptions): Promise<VerifiedDpopProof>;
+/** Bounded (default 10000 live proofs, then it refuses), for a single process; use a shared store across processes. */
+export declare function createDpopReplayCache(options?: { maxEntries?: number; maxAge?: number; clockTolerance?: number }): DpopReplayCache;

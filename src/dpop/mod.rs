@@ -521,6 +521,27 @@ pub fn create_proof_with<R: RngCore + CryptoRng>(
     params: &ProofParams<'_>,
     rng: &mut R,
 ) -> Result<String> {
+    let public = Jwk::new(key.to_public()?);
+    create_proof_with_public(provider, key, &public, params, rng)
+}
+
+/// [`create_proof_with`] for a caller that keeps `key`'s public half
+/// (deriving it from an EC or Ed25519 private key costs a scalar
+/// multiplication per proof). `public` must be that half: another key would
+/// make a proof no verifier accepts. Only its key material is written.
+pub fn create_proof_with_public<R: RngCore + CryptoRng>(
+    provider: &dyn CryptoProvider,
+    key: &Key,
+    public: &Jwk,
+    params: &ProofParams<'_>,
+    rng: &mut R,
+) -> Result<String> {
+    if public.key().is_private() || public.key().family() != key.family() {
+        bail!(
+            InvalidArgument,
+            "the proof's jwk must be the public half of the signing key"
+        );
+    }
     let alg = params.alg.unwrap_or(key.family().default_algorithm());
     if alg.is_symmetric() || !key.is_private() {
         bail!(
@@ -556,7 +577,7 @@ pub fn create_proof_with<R: RngCore + CryptoRng>(
         claims.insert("nonce".into(), Value::String(nonce.into()));
     }
     let mut header = Map::new();
-    header.insert("jwk".into(), Jwk::new(key.to_public()?).to_value());
+    header.insert("jwk".into(), Jwk::new(public.key().clone()).to_value());
     let options = SignOptions {
         alg: Some(alg),
         kid: None,
