@@ -62,6 +62,11 @@ pub enum ErrorCode {
     JwksTooLarge,
     /// A JWKS holds more keys than [`crate::key::jwks::MAX_JWKS_KEYS`].
     JwksTooManyKeys,
+    /// An encrypted private key did not decrypt: wrong passphrase (or a
+    /// corrupted file).
+    KeyDecryptionFailed,
+    /// The private key is encrypted and no passphrase was given.
+    PassphraseRequired,
 }
 
 impl ErrorCode {
@@ -92,6 +97,8 @@ impl ErrorCode {
             Self::RandomnessUnavailable => "ERR_RANDOMNESS_UNAVAILABLE",
             Self::JwksTooLarge => "ERR_JWKS_TOO_LARGE",
             Self::JwksTooManyKeys => "ERR_JWKS_TOO_MANY_KEYS",
+            Self::KeyDecryptionFailed => "ERR_KEY_DECRYPTION_FAILED",
+            Self::PassphraseRequired => "ERR_KEY_PASSPHRASE_REQUIRED",
         }
     }
 
@@ -121,6 +128,8 @@ impl ErrorCode {
         Self::RandomnessUnavailable,
         Self::JwksTooLarge,
         Self::JwksTooManyKeys,
+        Self::KeyDecryptionFailed,
+        Self::PassphraseRequired,
     ];
 }
 
