@@ -19,6 +19,10 @@ export const {
   verifyAssertion,
   verifyReport,
   lintClaims,
+  createCertificate,
+  createCsr,
+  inspectCertificate,
+  keyMatchesCertificate,
   JwtEdgeError,
 } = api;
 

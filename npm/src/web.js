@@ -52,6 +52,10 @@ export const {
   verifyAssertion,
   verifyReport,
   lintClaims,
+  createCertificate,
+  createCsr,
+  inspectCertificate,
+  keyMatchesCertificate,
 } = api;
 
 export { init, JwtEdgeError };

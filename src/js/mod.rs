@@ -16,6 +16,7 @@
 //!   to learn what must be signed or checked, the wrapper awaits the host,
 //!   and the core runs again with the host's answer.
 
+mod certs;
 mod errors;
 mod host;
 mod keys;
