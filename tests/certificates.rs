@@ -230,7 +230,30 @@ fn certificates_need_a_usable_private_key_and_sane_options() {
     );
     assert!(error.message().contains("10000"), "{error}");
     for subject in [
-        "", "CN", "=x", "CN=a,", ",,,", "XX=1", "CN=\\", "CN=#zz", "1.2.3=x", "CN=a+",
+        "",
+        "CN",
+        "=x",
+        "CN=a,",
+        ",,,",
+        "XX=1",
+        "CN=\\",
+        "CN=#zz",
+        "1.2.3=x",
+        "CN=a+",
+        "CN=#",
+        "CN=#0",
+        "+",
+        "=",
+        "CN==",
+        "CN=a\\2",
+        "2.5.4.3=#0c0161",
+        "2.5.4.3=#0c05",
+        "C=toolong",
+        "CN=\u{0}",
+        "CN=é,O=ü",
+        "CN=a+CN=b",
+        "0.0=x",
+        "CN=a\\,b",
     ] {
         if let Err(error) = with(&|o| o.subject = subject.into()) {
             assert_eq!(
