@@ -558,3 +558,26 @@ fn legacy_encrypted_pem_says_how_to_convert() {
     );
     assert!(error.message().contains("openssl pkcs8 -topk8"), "{error}");
 }
+
+/// A key file bundled with its certificate: the private key's JWK carries
+/// the chain (x5c, x5t#S256); with someone else's certificate it does not.
+#[test]
+fn private_key_bundled_with_its_certificate_carries_x5c() {
+    let key_pem = genpkey("EC", &["ec_paramgen_curve:P-256"]);
+    let key = private_key(&key_pem);
+    let der = create_certificate(&key, &options(None)).unwrap();
+    let bundle = format!("{key_pem}{}", certificate_pem(&der));
+    let jwk = Jwk::from_pem(&bundle, Some(PemKind::PrivateKey)).unwrap();
+    assert!(jwk.key().is_private());
+    let info = inspect_certificate(&der, NOW).unwrap();
+    assert_eq!(jwk.x5t_s256.as_deref(), Some(info.x5t_s256.as_str()));
+    assert_eq!(jwk.x5c.as_ref().map(Vec::len), Some(1));
+    // The JWK with x5c parses back (x5c is checked against the key).
+    assert_eq!(Jwk::from_json(&jwk.to_json()).unwrap(), jwk);
+
+    let other = private_key(&genpkey("EC", &["ec_paramgen_curve:P-256"]));
+    let foreign = create_certificate(&other, &options(None)).unwrap();
+    let mismatched = format!("{key_pem}{}", certificate_pem(&foreign));
+    let jwk = Jwk::from_pem(&mismatched, Some(PemKind::PrivateKey)).unwrap();
+    assert_eq!(jwk.x5c, None, "someone else's certificate is not attached");
+}

@@ -320,6 +320,13 @@ pub fn decode_pem_with_passphrase(
             describe(&labels)
         );
     }
+    // A key file with its certificate chain: the private key's JWK carries
+    // the chain (x5c) when the leaf holds the same key.
+    let chain: Vec<&[u8]> = usable
+        .iter()
+        .filter(|(kind, _)| *kind == BlockType::Certificate)
+        .map(|(_, der)| *der)
+        .collect();
     if let Some(want) = want {
         usable.retain(|(kind, _)| kind.kind() == want);
         if usable.is_empty() {
@@ -357,15 +364,28 @@ pub fn decode_pem_with_passphrase(
             );
         };
         let plain = super::encrypted::decrypt_pkcs8_der(der, passphrase)?;
-        return Ok(DecodedKey {
-            key: key_from_pkcs8_der(&plain)?,
-            certificates: Vec::new(),
-        });
+        return Ok(with_matching_chain(key_from_pkcs8_der(&plain)?, &chain));
     }
-    Ok(DecodedKey {
-        key: key_from_typed_der(kind, der)?,
-        certificates: Vec::new(),
-    })
+    Ok(with_matching_chain(key_from_typed_der(kind, der)?, &chain))
+}
+
+/// `key` with `chain` as its certificates if the chain's leaf holds the
+/// key's public half (a private key bundled with its certificate).
+fn with_matching_chain(key: Key, chain: &[&[u8]]) -> DecodedKey {
+    let matches = key.is_private()
+        && chain
+            .first()
+            .and_then(|leaf| key_from_certificate_der(leaf).ok())
+            .zip(key.to_public().ok())
+            .is_some_and(|(leaf, public)| leaf == public);
+    DecodedKey {
+        key,
+        certificates: if matches {
+            chain.iter().map(|der| der.to_vec()).collect()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// Decodes a key from DER of any supported structure, trying certificate,
