@@ -5,11 +5,17 @@
 //!    with the private key and checked the way Anypoint would.
 //! 2. Okta: a `private_key_jwt` client assertion, with the form body and curl.
 //! 3. An access token enforced with scopes, as the API gateway would.
+//! 4. WSO2 Identity Server / Asgardeo: the token issuer's key gets the
+//!    self-signed certificate the trusted token issuer is registered with
+//!    ("Use PEM certificate"), and an assertion signed with the key is
+//!    checked against that certificate.
 
 use jwt_edge::assertion::{
     build_assertion, verify_assertion, AssertionPolicy, AssertionRequest, Profile,
     MULESOFT_TOKEN_ENDPOINT,
 };
+use jwt_edge::cert::inspect_certificate;
+use jwt_edge::cert::make::{certificate_pem, create_certificate, CertificateOptions};
 use jwt_edge::key::generate::{generate, KeySpec};
 use jwt_edge::lint::lint_claims;
 use jwt_edge::policy::Keys;
@@ -128,6 +134,53 @@ fn main() -> Result<(), jwt_edge::Error> {
         "an hour later:      {}",
         outcome(verify(&token, Keys::Set(&keys), &gateway, now + 3600).map(|_| ()))
     );
+
+    wso2_trusted_token_issuer(now, &mut rng)
+}
+
+/// The certificate step of the WSO2 / Asgardeo flow, then the assertion.
+fn wso2_trusted_token_issuer(now: i64, rng: &mut rand_core::OsRng) -> Result<(), jwt_edge::Error> {
+    heading("4. WSO2 / Asgardeo trusted token issuer (certificate, then JWT bearer grant)");
+    let issuer_key = generate(KeySpec::P256)?;
+    let options = CertificateOptions {
+        subject: "CN=acme token issuer,O=Acme,C=US".into(),
+        not_before: now,
+        days: 365,
+        subject_alt_names: vec!["URI:https://third-party-token-issuers.io/oauth2/token".into()],
+        hash: None,
+    };
+    let der = create_certificate(&issuer_key, &options)?;
+    let pem = certificate_pem(&der);
+    let info = inspect_certificate(&der, now)?;
+    println!("Connections → Trusted Token Issuer → Certificates → Use PEM certificate, paste:\n");
+    println!("{pem}");
+    println!(
+        "subject {} | {} until unix {} | SHA-256 {}",
+        info.subject,
+        info.status.as_str(),
+        info.not_after,
+        info.sha256_fingerprint
+    );
+    println!("(the same with openssl: openssl req -x509 -new -key key.pem -subj '/C=US/O=Acme/CN=acme token issuer' -days 365)");
+
+    let mut request = AssertionRequest::new(Profile::Wso2);
+    request.issuer = Some("https://third-party-token-issuers.io/oauth2/token".into());
+    request.subject = Some("alice".into());
+    request.audience = vec!["https://localhost:9443/oauth2/token".into()];
+    let built = build_assertion(&request, &issuer_key, &SignOptions::default(), now, rng)?;
+    println!("\n{}\n", built.request.curl);
+    // WSO2 verifies with the key of the certificate it was given.
+    let registered = Jwk::from_pem(&pem, None)?;
+    let mut policy = VerifyPolicy::new(&[Algorithm::Es256])?;
+    policy.audience = request.audience.clone();
+    verify_assertion(
+        &built.assertion,
+        Keys::Single(&registered),
+        &AssertionPolicy::new(policy),
+        now,
+        None,
+    )?;
+    println!("verified with the registered certificate's key: the token endpoint accepts it");
     Ok(())
 }
 

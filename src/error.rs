@@ -77,6 +77,11 @@ pub enum ErrorCode {
     /// The proof's key is not the one the access token is bound to
     /// (`cnf.jkt`), or the token is not bound to any key.
     DpopBindingMismatch,
+    /// An encrypted private key did not decrypt: wrong passphrase (or a
+    /// corrupted file).
+    KeyDecryptionFailed,
+    /// The private key is encrypted and no passphrase was given.
+    PassphraseRequired,
 }
 
 impl ErrorCode {
@@ -112,6 +117,8 @@ impl ErrorCode {
             Self::DpopReplay => "ERR_DPOP_REPLAY",
             Self::DpopNonceRequired => "ERR_DPOP_NONCE_REQUIRED",
             Self::DpopBindingMismatch => "ERR_DPOP_BINDING_MISMATCH",
+            Self::KeyDecryptionFailed => "ERR_KEY_DECRYPTION_FAILED",
+            Self::PassphraseRequired => "ERR_KEY_PASSPHRASE_REQUIRED",
         }
     }
 
@@ -146,6 +153,8 @@ impl ErrorCode {
         Self::DpopReplay,
         Self::DpopNonceRequired,
         Self::DpopBindingMismatch,
+        Self::KeyDecryptionFailed,
+        Self::PassphraseRequired,
     ];
 }
 

@@ -5,7 +5,8 @@
 //! holds every piece of token and key logic; the npm package and the Envoy
 //! filter only translate their host's types into these calls.
 //!
-//! - [`key`]: JWK, JWKS, PEM/DER/certificates, thumbprints, generation.
+//! - [`key`]: JWK, JWKS, PEM/DER/certificates, encrypted PKCS#8, thumbprints, generation.
+//! - [`cert`]: X.509 inspection; self-signed certificates and CSRs (feature `certificates`).
 //! - [`jws`]: compact JWS signing, unverified decoding, verification.
 //! - [`policy`]: the verification policy and claim rules.
 //! - [`assertion`]: RFC 7523 assertions, product presets, their verifier.
@@ -28,6 +29,11 @@
 //! | JWKS document length ([`JwkSet::from_json`]) | [`key::jwks::MAX_JWKS_BYTES`] = 524288 bytes (512 KiB) | `ERR_JWKS_TOO_LARGE` |
 //! | keys in a JWKS | [`key::jwks::MAX_JWKS_KEYS`] = 100 | `ERR_JWKS_TOO_MANY_KEYS` |
 //! | RSA modulus (JWK, PEM, DER, certificate) | [`key::MAX_RSA_BITS`] = 8192 bits | `ERR_JOSE_KEY_TOO_LARGE` |
+//! | certificate subject to make | `cert::make::MAX_SUBJECT_BYTES` = 4096 bytes | `ERR_INVALID_ARGUMENT` |
+//! | subject alternative names to make | `cert::make::MAX_SUBJECT_ALT_NAMES` = 1000 | `ERR_INVALID_ARGUMENT` |
+//! | certificates in an inspected chain | [`cert::MAX_CHAIN_LENGTH`] = 16 | `ERR_INVALID_ARGUMENT` |
+//! | PBKDF2 iterations of an encrypted key | [`key::encrypted::MAX_PBKDF2_ITERATIONS`] = 10,000,000 | `ERR_JOSE_NOT_SUPPORTED` |
+//! | scrypt memory of an encrypted key | [`key::encrypted::MAX_SCRYPT_MEMORY_BYTES`] = 256 MiB | `ERR_JOSE_NOT_SUPPORTED` |
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -40,6 +46,7 @@ extern crate std;
 pub mod alg;
 pub mod assertion;
 mod b64;
+pub mod cert;
 pub mod crypto;
 pub mod dpop;
 pub mod error;

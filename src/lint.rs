@@ -293,6 +293,20 @@ fn lint_registered_strings(
             "\"aud\" must be a string or an array of strings",
         ),
     }
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(aud)) => alloc::vec![aud.as_str()],
+        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if let Some(plain) = audiences.iter().find(|aud| aud.starts_with("http://")) {
+        findings.push(
+            Severity::Warning,
+            "aud",
+            alloc::format!(
+                "\"aud\" {plain:?} is plain http: fine for a local test server, but production token endpoints are https"
+            ),
+        );
+    }
     let iss = claims.get("iss").and_then(Value::as_str);
     let sub = claims.get("sub").and_then(Value::as_str);
     match profile {

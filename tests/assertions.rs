@@ -390,3 +390,65 @@ fn profiles_parse_by_name() {
     }
     expect_code(Profile::from_name("salesforce"), ErrorCode::InvalidArgument);
 }
+
+/// A local test server (WSO2 or Keycloak on localhost) speaks plain http:
+/// the token endpoint is taken from an http:// audience, and the linter
+/// warns without refusing.
+#[test]
+fn http_token_endpoint_of_a_local_server_is_accepted_with_a_warning() {
+    let key = generate(KeySpec::P256).unwrap();
+    let endpoint = "http://127.0.0.1:8080/oauth2/token";
+    let mut request = AssertionRequest::new(Profile::Wso2);
+    request.issuer = Some("https://third-party-token-issuers.io/oauth2/token".into());
+    request.subject = Some("admin".into());
+    request.audience = vec![endpoint.into()];
+    let built = build_assertion(&request, &key, &SignOptions::default(), NOW, &mut rng()).unwrap();
+    assert_eq!(built.request.endpoint, endpoint);
+    assert_eq!(built.claims["aud"], json!(endpoint));
+    let findings = lint_claims(
+        &Value::Object(built.claims.clone()),
+        Some(Profile::Wso2),
+        Some(NOW),
+    );
+    let http = findings
+        .iter()
+        .find(|finding| finding.claim == "aud" && finding.message.contains("http"))
+        .expect("a warning about the plain http audience");
+    assert_eq!(http.severity, Severity::Warning);
+    assert!(findings.iter().all(|f| f.severity != Severity::Error));
+}
+
+/// MuleSoft consumes idp_id and user_name into sub: an explicit subject that
+/// contradicts them, or one of the two alone, is refused instead of dropped.
+#[test]
+fn mulesoft_subject_contradicting_its_claims_is_refused() {
+    let key = generate(KeySpec::P256).unwrap();
+    let build = |subject: Option<&str>, claims: &[(&str, &str)]| {
+        let mut request = AssertionRequest::new(Profile::MuleSoft);
+        request.issuer = Some("connected-app-client-id".into());
+        request.subject = subject.map(Into::into);
+        for (name, value) in claims {
+            request.claims.insert((*name).into(), json!(value));
+        }
+        build_assertion(&request, &key, &SignOptions::default(), NOW, &mut rng())
+    };
+    let both = [("idp_id", "okta-idp"), ("user_name", "jdoe")];
+    let error = expect_code(
+        build(Some("1|other-idp|someone"), &both),
+        ErrorCode::InvalidArgument,
+    );
+    assert!(error.message().contains("contradicts"), "{error}");
+    assert!(error.message().contains("1|okta-idp|jdoe"), "{error}");
+    // The same subject, given twice, is fine.
+    let agreeing = build(Some("1|okta-idp|jdoe"), &both).unwrap();
+    assert_eq!(agreeing.claims["sub"], json!("1|okta-idp|jdoe"));
+    // One of the pair alone would be dropped: refused.
+    let error = expect_code(
+        build(Some("1|okta-idp|jdoe"), &[("idp_id", "okta-idp")]),
+        ErrorCode::InvalidArgument,
+    );
+    assert!(error.message().contains("user_name"), "{error}");
+    // A subject alone still works.
+    let plain = build(Some("1|okta-idp|jdoe"), &[]).unwrap();
+    assert_eq!(plain.claims["sub"], json!("1|okta-idp|jdoe"));
+}

@@ -8,6 +8,8 @@
 //! | JWKS length | `key::jwks::MAX_JWKS_BYTES` (512 KiB) | `ERR_JWKS_TOO_LARGE` |
 //! | keys in a JWKS | `key::jwks::MAX_JWKS_KEYS` (100) | `ERR_JWKS_TOO_MANY_KEYS` |
 //! | RSA modulus | `key::MAX_RSA_BITS` (8192) | `ERR_JOSE_KEY_TOO_LARGE` |
+//! | certificate subject / SANs to make | `cert::make::MAX_SUBJECT_BYTES` (4096) / `MAX_SUBJECT_ALT_NAMES` (1000) | `ERR_INVALID_ARGUMENT` |
+//! | certificates in an inspected chain | `cert::MAX_CHAIN_LENGTH` (16) | `ERR_INVALID_ARGUMENT` |
 
 mod common;
 
@@ -427,5 +429,46 @@ fn every_limit_code_is_distinct_and_listed() {
         strings.len(),
         ErrorCode::ALL.len(),
         "duplicate code strings"
+    );
+}
+
+/// Certificate making and inspection limits, at the edge and one past it.
+#[test]
+fn certificate_limits() {
+    use jwt_edge::cert::make::{
+        create_certificate, CertificateOptions, MAX_SUBJECT_ALT_NAMES, MAX_SUBJECT_BYTES,
+    };
+    use jwt_edge::cert::{inspect_chain, MAX_CHAIN_LENGTH};
+    let key = generate(KeySpec::P256).unwrap();
+    let make = |subject: String, names: usize| {
+        let options = CertificateOptions {
+            subject,
+            not_before: 1_700_000_000,
+            days: 30,
+            subject_alt_names: (0..names).map(|i| format!("DNS:h{i}.example")).collect(),
+            hash: None,
+        };
+        create_certificate(&key, &options)
+    };
+    let subject = |len: usize| format!("CN={}", "a".repeat(len - 3));
+    let der = make(subject(MAX_SUBJECT_BYTES), 0).expect("a subject at the limit");
+    expect_code(
+        make(subject(MAX_SUBJECT_BYTES + 1), 0),
+        ErrorCode::InvalidArgument,
+    );
+    make("CN=x".into(), MAX_SUBJECT_ALT_NAMES).expect("names at the limit");
+    expect_code(
+        make("CN=x".into(), MAX_SUBJECT_ALT_NAMES + 1),
+        ErrorCode::InvalidArgument,
+    );
+    let chain = vec![der.clone(); MAX_CHAIN_LENGTH];
+    assert_eq!(
+        inspect_chain(&chain, 1_700_000_000).unwrap().len(),
+        MAX_CHAIN_LENGTH
+    );
+    let longer = vec![der; MAX_CHAIN_LENGTH + 1];
+    expect_code(
+        inspect_chain(&longer, 1_700_000_000),
+        ErrorCode::InvalidArgument,
     );
 }

@@ -45,7 +45,17 @@ function showError(id, error) {
 }
 
 // --------------------------------------------------------------- output --
-function card(container, title, text, filename) {
+function saveFile(data, filename, type = 'text/plain') {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// `extra`: further downloads as [label, data, filename, type].
+function card(container, title, text, filename, extra = []) {
   const box = document.createElement('div');
   box.className = 'card';
   const heading = document.createElement('h3');
@@ -70,15 +80,16 @@ function card(container, title, text, filename) {
   download.type = 'button';
   download.textContent = 'Download';
   download.setAttribute('aria-label', `Download ${title}`);
-  download.addEventListener('click', () => {
-    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = filename;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  });
+  download.addEventListener('click', () => saveFile(text, filename));
   actions.append(copy, download);
+  for (const [label, data, name, type] of extra) {
+    const more = document.createElement('button');
+    more.type = 'button';
+    more.textContent = label;
+    more.setAttribute('aria-label', `Download ${title} as ${name}`);
+    more.addEventListener('click', () => saveFile(data, name, type));
+    actions.append(more);
+  }
   heading.append(label, actions);
   const pre = document.createElement('pre');
   pre.textContent = text;
@@ -127,25 +138,165 @@ function publicJwkOf(jwk) {
   return engine.pemToJwk(engine.jwkToPem(jwk, { format: 'spki' }), { kid: 'thumbprint' });
 }
 
+// The private key the Certificate and CSR cards sign with, and the
+// certificate the inspection view shows (for the key match).
+let privateJwk = null;
+let pastedCertificate = null;
+
+function rememberKey(jwk) {
+  privateJwk = jwk && 'd' in jwk && jwk.kty !== 'oct' ? jwk : null;
+}
+
 function convertKeys() {
   const container = $('key-outputs');
   container.replaceChildren();
   showError('key-input-error', null);
+  privateJwk = null;
+  pastedCertificate = null;
+  // A certificate or CSR made for the previous key must not linger.
+  $('cert-outputs').replaceChildren();
+  $('csr-outputs').replaceChildren();
+  $('cert-inspection').hidden = true;
+  $('passphrase-field').hidden = true;
   const text = $('key-input').value;
   if (!text.trim()) return;
   try {
     const input = parseKeyText(text);
     if (typeof input === 'string') {
-      keyForms(engine.pemToJwk(input, {}), container, '');
+      if (input.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----')) {
+        $('passphrase-field').hidden = false;
+        return;
+      }
+      if (input.includes('-----BEGIN CERTIFICATE-----')) showInspection(input);
+      const jwk = engine.pemToJwk(input, {});
+      rememberKey(jwk);
+      keyForms(jwk, container, '');
     } else if (Array.isArray(input.keys)) {
       if (input.keys.length === 0) throw new Error('the JWKS has no keys');
       input.keys.forEach((jwk, index) => keyForms(jwk, container, `keys[${index}] `));
     } else {
+      rememberKey(input);
       keyForms(input, container, '');
     }
   } catch (error) {
     container.replaceChildren();
     showError('key-input-error', error);
+  }
+}
+
+function decryptKey() {
+  showError('key-input-error', null);
+  const container = $('key-outputs');
+  container.replaceChildren();
+  try {
+    const jwk = engine.pemToJwk($('key-input').value.trim(), { passphrase: $('key-passphrase').value });
+    rememberKey(jwk);
+    keyForms(jwk, container, '');
+    $('key-passphrase').value = '';
+  } catch (error) {
+    showError('key-input-error', error);
+  }
+}
+
+// ------------------------------------------------------- certificates --
+const localTime = (date) => `${date.toLocaleString()} (${date.toISOString()})`;
+const VALIDITY_TEXT = { valid: 'valid now', expired: 'EXPIRED', not_yet_valid: 'NOT YET VALID' };
+
+function showInspection(pem) {
+  const info = engine.inspectCertificate(pem);
+  pastedCertificate = pem;
+  const details = $('cert-details');
+  details.replaceChildren();
+  const row = (term, value, className) => {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    if (className) dd.className = className;
+    details.append(dt, dd);
+    return dd;
+  };
+  row('Subject', info.subject);
+  row('Issuer', info.issuer);
+  row('Serial', info.serialNumber);
+  row('Not before', localTime(info.notBefore));
+  row('Not after', localTime(info.notAfter));
+  row('Validity', VALIDITY_TEXT[info.status], `validity-${info.status}`).id = 'cert-validity';
+  row('Self-signed', info.selfSigned ? 'yes (its own signature verifies)' : info.selfIssued ? 'self-issued, but its signature does not verify' : 'no');
+  row('Signature', info.signatureAlgorithm);
+  row('Key', [info.keyType, info.keyCurve, info.keyBits && `${info.keyBits} bits`].filter(Boolean).join(' '));
+  row('SHA-256 fingerprint', info.fingerprintSha256);
+  row('SHA-1 fingerprint', info.fingerprintSha1);
+  row('x5t#S256', info['x5t#S256']);
+  row('x5t', info.x5t);
+  if (info.keyUsage.length) row('Key usage', info.keyUsage.join(', '));
+  if (info.subjectAltNames.length) row('Alternative names', info.subjectAltNames.join(', '));
+  if (info.chain.length > 1) {
+    info.chain.forEach((link, index) => row(`Chain [${index}]`,
+      `${link.subject}${link.signedByNext === null ? '' : link.signedByNext ? ' (signed by the next)' : ' (NOT signed by the next)'}`));
+  }
+  $('cert-inspection').hidden = false;
+  checkMatch();
+}
+
+function checkMatch() {
+  const result = $('match-result');
+  const key = $('match-key').value.trim();
+  if (!pastedCertificate || !key) {
+    result.textContent = '';
+    return;
+  }
+  try {
+    const input = key.startsWith('{') ? JSON.parse(key) : key;
+    result.textContent = engine.keyMatchesCertificate(input, pastedCertificate)
+      ? '✓ this key belongs to the certificate'
+      : '✗ this key does not belong to the certificate';
+  } catch (error) {
+    result.textContent = describe(error);
+  }
+}
+
+function certificateOptions() {
+  const sans = $('cert-sans').value.split(/[\s,]+/).filter(Boolean);
+  return { subject: $('cert-subject').value.trim(), subjectAltNames: sans };
+}
+
+function needPrivateKey(errorId) {
+  if (privateJwk) return true;
+  showError(errorId, 'paste or generate a private key above first (an RSA, EC or Ed25519 key; not a secret)');
+  return false;
+}
+
+function makeCertificate() {
+  const container = $('cert-outputs');
+  container.replaceChildren();
+  showError('cert-error', null);
+  if (!needPrivateKey('cert-error')) return;
+  try {
+    const pem = engine.createCertificate(privateJwk, { ...certificateOptions(), days: Number($('cert-days').value) });
+    const jwk = engine.pemToJwk(pem, {});
+    const der = Uint8Array.from(atob(jwk.x5c[0]), (c) => c.charCodeAt(0));
+    card(container, 'Certificate (PEM)', pem, 'certificate.pem', [
+      ['.crt', pem, 'certificate.crt', 'application/x-x509-ca-cert'],
+      ['.cer (DER)', der, 'certificate.cer', 'application/pkix-cert'],
+    ]);
+    card(container, 'Public JWK with x5c', JSON.stringify({ ...jwk, kid: engine.jwkThumbprint(jwk) }, null, 2), 'public.jwk.json');
+    const info = engine.inspectCertificate(pem);
+    card(container, 'Fingerprints', `SHA-256 ${info.fingerprintSha256}\nSHA-1   ${info.fingerprintSha1}\nx5t#S256 ${info['x5t#S256']}\nvalid ${localTime(info.notBefore)} → ${localTime(info.notAfter)}`, 'fingerprints.txt');
+  } catch (error) {
+    showError('cert-error', error);
+  }
+}
+
+function makeCsr() {
+  const container = $('csr-outputs');
+  container.replaceChildren();
+  showError('csr-error', null);
+  if (!needPrivateKey('csr-error')) return;
+  try {
+    card(container, 'CSR (PEM)', engine.createCsr(privateJwk, certificateOptions()), 'request.csr');
+  } catch (error) {
+    showError('csr-error', error);
   }
 }
 
@@ -458,11 +609,25 @@ async function start() {
     return;
   }
   $('key-input').addEventListener('input', debounce(convertKeys, 250));
+  $('passphrase-button').addEventListener('click', decryptKey);
+  $('key-passphrase').addEventListener('keydown', (event) => { if (event.key === 'Enter') decryptKey(); });
+  $('match-key').addEventListener('input', debounce(checkMatch, 250));
+  $('cert-button').addEventListener('click', makeCertificate);
+  $('csr-button').addEventListener('click', makeCsr);
+  $('preset-cert-link').addEventListener('click', (event) => {
+    event.preventDefault();
+    showTab('keys');
+    $('cert-card').scrollIntoView();
+    $('cert-subject').focus();
+  });
   $('gen-button').addEventListener('click', generate);
+  const presetHint = () => { $('preset-cert-hint').hidden = !['wso2', 'asgardeo'].includes($('preset').value); };
   $('preset').addEventListener('change', () => {
     $('claims').value = JSON.stringify(presetClaims($('preset').value), null, 2);
+    presetHint();
     lint();
   });
+  presetHint();
   $('claims').addEventListener('input', debounce(lint, 200));
   for (const button of document.querySelectorAll('[data-helper]')) {
     button.addEventListener('click', () => applyHelper(button.dataset.helper));

@@ -16,5 +16,9 @@ export const {
   verifyReport,
   buildAssertion,
   lintClaims,
+  createCertificate,
+  createCsr,
+  inspectCertificate,
+  keyMatchesCertificate,
   JwtEdgeError,
 } = jwtEdge;

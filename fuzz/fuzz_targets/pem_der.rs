@@ -2,7 +2,8 @@
 //! structure), as an X.509 certificate, and as PEM text with and without a
 //! block preference. A key that parses must re-encode in each format it
 //! allows and read back as the same key, and its JWK (with `x5c` when it
-//! came from certificates) must parse back as the same JWK.
+//! came from certificates) must parse back as the same JWK. Certificate
+//! inspection and encrypted-key decryption get the same input.
 #![no_main]
 
 use jwt_edge::key::pem::{decode_der, decode_pem, key_from_certificate_der, DecodedKey};
@@ -43,7 +44,12 @@ fuzz_target!(|data: &[u8]| {
         check(decoded);
     }
     let _ = key_from_certificate_der(data);
+    let _ = jwt_edge::cert::inspect_certificate(data, 1_700_000_000);
+    let _ = jwt_edge::key::encrypted::decrypt_pkcs8_der(data, b"passphrase");
     if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(certificates) = jwt_edge::cert::certificates_from_pem(text) {
+            let _ = jwt_edge::cert::inspect_chain(&certificates, 1_700_000_000);
+        }
         for want in [
             None,
             Some(PemKind::PublicKey),
@@ -51,6 +57,11 @@ fuzz_target!(|data: &[u8]| {
             Some(PemKind::Certificate),
         ] {
             if let Ok(decoded) = decode_pem(text, want) {
+                check(decoded);
+            }
+            if let Ok(decoded) =
+                jwt_edge::key::pem::decode_pem_with_passphrase(text, want, Some(b"passphrase"))
+            {
                 check(decoded);
             }
         }

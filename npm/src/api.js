@@ -313,6 +313,14 @@ export function createApi(wasm, platform) {
     throw invalid(`currentDate must be a Date or seconds since the epoch, not ${describe(currentDate)}`);
   }
 
+  /** `[pem, der]`: a certificate as PEM text or DER bytes. */
+  function certificateInput(value) {
+    if (typeof value === 'string') return [text(value, 'the certificate'), undefined];
+    if (value instanceof Uint8Array) return [undefined, value];
+    if (value instanceof ArrayBuffer) return [undefined, new Uint8Array(value)];
+    throw invalid(`the certificate must be PEM text or DER bytes (Uint8Array), not ${describe(value)}`);
+  }
+
   function call(fn) {
     try {
       return fn();
@@ -523,7 +531,8 @@ export function createApi(wasm, platform) {
       if (jwkText === null) throw invalid(`the JWK must be an object or JSON text, not ${describe(jwk)}`);
       const { raw } = options(opts);
       if (raw.format !== undefined && typeof raw.format !== 'string') throw invalid('option "format" must be a string');
-      return call(() => wasm.jwkToPem(jwkText, raw.format));
+      if (raw.passphrase !== undefined && typeof raw.passphrase !== 'string') throw invalid('option "passphrase" must be a string');
+      return call(() => wasm.jwkToPem(jwkText, raw.format, raw.passphrase));
     },
 
     pemToJwk(pem, opts) {
@@ -631,6 +640,49 @@ export function createApi(wasm, platform) {
       if (raw.profile !== undefined && typeof raw.profile !== 'string') throw invalid('option "profile" must be a string');
       const now = seconds(currentDate);
       return call(() => wasm.lintClaims(payloadJson, raw.profile, now));
+    },
+
+    /** A self-signed X.509 certificate (PEM) for a private key. */
+    createCertificate(privateKey, opts) {
+      ensureReady();
+      const ring = keyRing(privateKey, true, 'the private key');
+      const { raw } = options(opts);
+      const notBefore = seconds(raw.notBefore);
+      const certOptions = json({
+        subject: raw.subject,
+        days: raw.days,
+        subjectAltNames: raw.subjectAltNames,
+        hash: raw.hash,
+      }, 'the options');
+      return call(() => wasm.createCertificate(ring, certOptions, notBefore));
+    },
+
+    /** A PKCS#10 certificate signing request (PEM) for a private key. */
+    createCsr(privateKey, opts) {
+      ensureReady();
+      const ring = keyRing(privateKey, true, 'the private key');
+      const { raw } = options(opts);
+      const csrOptions = json({ subject: raw.subject, subjectAltNames: raw.subjectAltNames, hash: raw.hash }, 'the options');
+      return call(() => wasm.createCsr(ring, csrOptions));
+    },
+
+    /** What a certificate (PEM, possibly a chain, or DER bytes) says. */
+    inspectCertificate(pemOrDer, opts) {
+      ensureReady();
+      const [pem, der] = certificateInput(pemOrDer);
+      const { currentDate } = options(opts);
+      const now = seconds(currentDate);
+      const withDates = (info) => ({ ...info, notBefore: new Date(info.notBefore * 1000), notAfter: new Date(info.notAfter * 1000) });
+      const result = call(() => wasm.inspectCertificate(pem, der, now));
+      return { ...withDates(result), chain: result.chain.map(withDates) };
+    },
+
+    /** Whether a key (private or public) belongs to a certificate. */
+    keyMatchesCertificate(key, cert) {
+      ensureReady();
+      const ring = keyRing(key, false, 'the key');
+      const [pem, der] = certificateInput(cert);
+      return call(() => wasm.keyMatchesCertificate(ring, pem, der));
     },
   };
   Object.assign(api, dpopApi);

@@ -85,6 +85,8 @@ export type PemFormat = 'spki' | 'pkcs1' | 'pkcs8' | 'sec1';
 export interface JwkToPemOptions {
   /** Default: SPKI for a public key, PKCS#8 for a private one. */
   format?: PemFormat;
+  /** Encrypts a private key as `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2, PBKDF2-SHA256, AES-256-CBC). */
+  passphrase?: string;
 }
 
 export interface PemToJwkOptions {
@@ -92,6 +94,8 @@ export interface PemToJwkOptions {
   kid?: string;
   alg?: Algorithm;
   use?: 'sig' | 'enc' | (string & {});
+  /** Decrypts an `ENCRYPTED PRIVATE KEY` (PBES2 with PBKDF2 or scrypt, AES-CBC). */
+  passphrase?: string;
 }
 
 export interface GenerateKeyPairOptions {
@@ -241,6 +245,8 @@ export type ErrorCode =
   | 'ERR_DPOP_REPLAY'
   | 'ERR_DPOP_NONCE_REQUIRED'
   | 'ERR_DPOP_BINDING_MISMATCH'
+  | 'ERR_KEY_DECRYPTION_FAILED'
+  | 'ERR_KEY_PASSPHRASE_REQUIRED'
   | 'ERR_WASM_NOT_INITIALIZED';
 
 /** Why a claim failed. */
@@ -393,3 +399,67 @@ export declare function createDpopProof(privateKey: SigningKey, options: CreateD
 export declare function verifyDpopProof(proof: string, options: VerifyDpopProofOptions): Promise<VerifiedDpopProof>;
 /** Bounded (default 10000 live proofs, then it refuses), for a single process; use a shared store across processes. */
 export declare function createDpopReplayCache(options?: { maxEntries?: number; maxAge?: number; clockTolerance?: number }): DpopReplayCache;
+/** Options of `createCertificate`. */
+export interface CertificateOptions {
+  /** RFC 4514 subject (also the issuer), e.g. `"CN=acme token issuer,O=Acme,C=US"`. */
+  subject: string;
+  /** Validity in days from `notBefore`; default 365. */
+  days?: number;
+  /** Start of validity; default now. */
+  notBefore?: Date | number;
+  /** `DNS:host`, `URI:https://...`, `email:a@b`, `IP:192.0.2.1` (prefix optional). */
+  subjectAltNames?: string[];
+  /** RSA only: the signature hash (default SHA-256). */
+  hash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
+}
+
+/** Options of `createCsr`. */
+export interface CsrOptions {
+  subject: string;
+  subjectAltNames?: string[];
+  hash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
+}
+
+/** One certificate as `inspectCertificate` describes it. */
+export interface CertificateDetails {
+  version: number;
+  /** RFC 4514 string. */
+  subject: string;
+  issuer: string;
+  /** Upper-case hex, as `openssl x509 -serial`. */
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  validNow: boolean;
+  status: 'valid' | 'expired' | 'not_yet_valid';
+  selfIssued: boolean;
+  /** Self-issued and its own signature verifies. */
+  selfSigned: boolean;
+  /** `null` when the signature algorithm is not one jwt-edge checks. */
+  selfSignatureValid: boolean | null;
+  signatureAlgorithm: string;
+  keyType: 'RSA' | 'RSA-PSS' | 'EC' | 'OKP' | (string & {});
+  keyCurve: string | null;
+  keyBits: number | null;
+  /** Colon-separated upper-case hex. */
+  fingerprintSha1: string;
+  fingerprintSha256: string;
+  /** base64url SHA-1 of the DER (the JWK `x5t`). */
+  x5t: string;
+  /** base64url SHA-256 of the DER (the JWK `x5t#S256`). */
+  'x5t#S256': string;
+  keyUsage: string[];
+  isCa: boolean | null;
+  /** `DNS:...`, `URI:...`, `email:...`, `IP:...`. */
+  subjectAltNames: string[];
+}
+
+/** `inspectCertificate`'s answer: the leaf, and every certificate of the chain. */
+export interface CertificateInspection extends CertificateDetails {
+  chain: Array<CertificateDetails & { signedByNext: boolean | null }>;
+}
+
+export declare function createCertificate(privateKey: SigningKey, options: CertificateOptions): string;
+export declare function createCsr(privateKey: SigningKey, options: CsrOptions): string;
+export declare function inspectCertificate(pemOrDer: string | Uint8Array | ArrayBuffer, options?: { currentDate?: Date | number }): CertificateInspection;
+export declare function keyMatchesCertificate(key: SigningKey, certificate: string | Uint8Array | ArrayBuffer): boolean;

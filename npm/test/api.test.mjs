@@ -60,7 +60,7 @@ test('jwkToPem / pemToJwk round trip, formats, kid/alg/use', () => {
   assert.throws(() => je.pemToJwk('hello'), { code: 'ERR_PEM_INVALID' });
   assert.throws(() => je.pemToJwk(spki + je.jwkToPem(rsa.publicJwk)), { code: 'ERR_PEM_AMBIGUOUS' });
   assert.throws(() => je.pemToJwk('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'), { code: 'ERR_DER_INVALID' });
-  assert.throws(() => je.pemToJwk('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n'), { code: 'ERR_JOSE_NOT_SUPPORTED' });
+  assert.throws(() => je.pemToJwk('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n'), { code: 'ERR_KEY_PASSPHRASE_REQUIRED' });
 });
 
 test('jwkThumbprint is the same for a private key and its public key', () => {

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use serde_json::Value;
 
 use super::AssertionRequest;
-use crate::error::{bail, Result};
+use crate::error::{bail, err, Result};
 
 /// The assertion flows and products jwt-edge knows.
 #[non_exhaustive]
@@ -162,10 +162,7 @@ impl Profile {
                 }
                 request.subject.clone().or_else(|| request.issuer.clone())
             }
-            Self::MuleSoft => match &request.subject {
-                Some(subject) => Some(subject.clone()),
-                None => Some(mulesoft_subject(request)?),
-            },
+            Self::MuleSoft => Some(mulesoft_subject(request)?),
         };
         if self == Self::MuleSoft && audience.is_empty() {
             audience.push(MULESOFT_TOKEN_ENDPOINT.into());
@@ -199,7 +196,12 @@ impl Profile {
         let token_endpoint = match (&request.token_endpoint, self) {
             (Some(endpoint), _) => endpoint.clone(),
             (None, Self::MuleSoft) => MULESOFT_TOKEN_ENDPOINT.into(),
-            (None, _) => match audience.iter().find(|aud| aud.starts_with("https://")) {
+            // A local test server (Keycloak, WSO2 on localhost) is plain
+            // http; the linter warns about http for production endpoints.
+            (None, _) => match audience
+                .iter()
+                .find(|aud| aud.starts_with("https://") || aud.starts_with("http://"))
+            {
                 Some(aud) => aud.clone(),
                 None => bail!(
                     InvalidArgument,
@@ -239,17 +241,35 @@ impl Profile {
 /// MuleSoft identifies the user by the pair (identity provider ID, username),
 /// written into `sub` as `{version}|{idp_id}|{user_name}`; the remaining
 /// documented fields (names, email, groups) are optional and left out.
+///
+/// The claims are consumed (they do not appear in the assertion), so they
+/// must never be dropped unseen: with an explicit subject they must agree
+/// with it, and one without the other is refused.
 fn mulesoft_subject(request: &AssertionRequest) -> Result<String> {
-    let field = |name: &str| {
-        request
-            .claims
-            .get(name)
-            .and_then(Value::as_str)
-            .filter(|v| !v.is_empty())
+    let field = |name: &str| match request.claims.get(name) {
+        None => Ok(None),
+        Some(Value::String(value)) if !value.is_empty() => Ok(Some(value.as_str())),
+        Some(_) => Err(err!(
+            InvalidArgument,
+            "MuleSoft's {name} claim must be a non-empty string"
+        )),
     };
-    match (field("idp_id"), field("user_name")) {
-        (Some(idp_id), Some(user_name)) => Ok(alloc::format!("1|{idp_id}|{user_name}")),
-        _ => bail!(
+    let from_claims = match (field("idp_id")?, field("user_name")?) {
+        (Some(idp_id), Some(user_name)) => Some(alloc::format!("1|{idp_id}|{user_name}")),
+        (None, None) => None,
+        (Some(_), None) | (None, Some(_)) => bail!(
+            InvalidArgument,
+            "MuleSoft identifies the user by both idp_id and user_name: give both claims, or neither and a subject"
+        ),
+    };
+    match (&request.subject, from_claims) {
+        (Some(subject), Some(built)) if *subject != built => bail!(
+            InvalidArgument,
+            "the subject {subject:?} contradicts the idp_id and user_name claims, which make sub {built:?}: give one or the other"
+        ),
+        (Some(subject), _) => Ok(subject.clone()),
+        (None, Some(built)) => Ok(built),
+        (None, None) => bail!(
             InvalidArgument,
             "MuleSoft needs the user: give a subject, or the idp_id and user_name claims"
         ),

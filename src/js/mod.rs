@@ -17,6 +17,7 @@
 //!   and the core runs again with the host's answer.
 
 mod dpop;
+mod certs;
 mod errors;
 mod host;
 mod keys;

@@ -200,23 +200,42 @@ impl TokenPolicy {
     }
 }
 
-/// `jwkToPem(jwk, { format })`.
+/// `jwkToPem(jwk, { format, passphrase })`: with a passphrase, a private
+/// key as encrypted PKCS#8.
 #[wasm_bindgen(js_name = jwkToPem)]
-pub fn jwk_to_pem(jwk: &str, format: Option<String>) -> JsResult<String> {
+pub fn jwk_to_pem(
+    jwk: &str,
+    format: Option<String>,
+    passphrase: Option<String>,
+) -> JsResult<String> {
     js((|| {
         let jwk = parse_jwk(jwk)?;
         let format = format.as_deref().map(PemFormat::from_name).transpose()?;
-        jwk.key().to_pem(format)
+        match passphrase {
+            None => jwk.key().to_pem(format),
+            Some(passphrase) => {
+                if !matches!(format, None | Some(PemFormat::Pkcs8)) || !jwk.key().is_private() {
+                    bail!(
+                        InvalidArgument,
+                        "a passphrase encrypts a private key as PKCS#8: use format \"pkcs8\""
+                    );
+                }
+                jwk.key().to_encrypted_pem(passphrase.as_bytes())
+            }
+        }
     })())
 }
 
-/// `pemToJwk(pem, { kid, alg, use })`.
+/// `pemToJwk(pem, { kid, alg, use, passphrase })`.
 #[wasm_bindgen(js_name = pemToJwk)]
 pub fn pem_to_jwk(pem: &str, options: &str) -> JsResult<String> {
     js((|| {
         check_size(pem, "the PEM")?;
         let options = options::object(options, "the options")?;
-        let mut jwk = Jwk::from_pem(pem, None)?;
+        let mut jwk = match options::string(&options, "passphrase")? {
+            Some(passphrase) => Jwk::from_pem_with_passphrase(pem, None, passphrase.as_bytes())?,
+            None => Jwk::from_pem(pem, None)?,
+        };
         jwk.key_use = options::string(&options, "use")?;
         if let Some(alg) = options::string(&options, "alg")? {
             jwk.key()

@@ -50,7 +50,7 @@ fn boolean(map: &Map<String, Value>, name: &str) -> Result<Option<bool>> {
 }
 
 /// A string or an array of strings.
-fn strings(map: &Map<String, Value>, name: &str) -> Result<Vec<String>> {
+pub fn strings(map: &Map<String, Value>, name: &str) -> Result<Vec<String>> {
     match get(map, name) {
         None => Ok(Vec::new()),
         Some(Value::String(text)) => Ok(alloc::vec![text.clone()]),

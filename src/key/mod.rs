@@ -6,6 +6,7 @@
 //! curve, private halves matching their public halves. Everything downstream
 //! can therefore trust it.
 
+pub mod encrypted;
 pub mod generate;
 pub mod jwk;
 pub mod jwks;

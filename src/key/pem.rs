@@ -232,6 +232,7 @@ enum BlockType {
     Pkcs8,
     Pkcs1Private,
     Sec1,
+    EncryptedPkcs8,
     Certificate,
 }
 
@@ -244,10 +245,7 @@ impl BlockType {
             "RSA PRIVATE KEY" => Self::Pkcs1Private,
             "EC PRIVATE KEY" => Self::Sec1,
             "CERTIFICATE" | "X509 CERTIFICATE" => Self::Certificate,
-            "ENCRYPTED PRIVATE KEY" => bail!(
-                NotSupported,
-                "encrypted private keys are not supported: decrypt it first (openssl pkcs8 -in key.pem)"
-            ),
+            "ENCRYPTED PRIVATE KEY" => Self::EncryptedPkcs8,
             // `openssl ecparam -genkey` writes the curve before the key.
             _ => return Ok(None),
         }))
@@ -256,15 +254,30 @@ impl BlockType {
     fn kind(self) -> PemKind {
         match self {
             Self::Spki | Self::Pkcs1Public => PemKind::PublicKey,
-            Self::Pkcs8 | Self::Pkcs1Private | Self::Sec1 => PemKind::PrivateKey,
+            Self::Pkcs8 | Self::Pkcs1Private | Self::Sec1 | Self::EncryptedPkcs8 => {
+                PemKind::PrivateKey
+            }
             Self::Certificate => PemKind::Certificate,
         }
     }
 }
 
 /// Decodes a key from PEM text. With several blocks, `want` chooses; a
-/// certificate chain counts as one (its leaf holds the key).
+/// certificate chain counts as one (its leaf holds the key). An encrypted
+/// private key fails with `ERR_KEY_PASSPHRASE_REQUIRED`: see
+/// [`decode_pem_with_passphrase`].
 pub fn decode_pem(text: &str, want: Option<PemKind>) -> Result<DecodedKey> {
+    decode_pem_with_passphrase(text, want, None)
+}
+
+/// [`decode_pem`], decrypting an `ENCRYPTED PRIVATE KEY` block with
+/// `passphrase` (see [`super::encrypted`]). The passphrase is ignored for
+/// unencrypted blocks.
+pub fn decode_pem_with_passphrase(
+    text: &str,
+    want: Option<PemKind>,
+    passphrase: Option<&[u8]>,
+) -> Result<DecodedKey> {
     if !text.contains("-----BEGIN ") {
         bail!(
             PemInvalid,
@@ -277,9 +290,22 @@ pub fn decode_pem(text: &str, want: Option<PemKind>) -> Result<DecodedKey> {
     for block in &blocks {
         labels.push(block.tag().to_string());
         if block.headers().iter().next().is_some() {
+            if block
+                .headers()
+                .get("Proc-Type")
+                .is_some_and(|value| value.contains("ENCRYPTED"))
+            {
+                bail!(
+                    NotSupported,
+                    "{:?} is a legacy OpenSSL-encrypted PEM (Proc-Type: 4,ENCRYPTED), which is not \
+                     supported: convert it to encrypted PKCS#8 with \
+                     `openssl pkcs8 -topk8 -v2 aes-256-cbc -in key.pem -out key-pkcs8.pem`",
+                    block.tag()
+                );
+            }
             bail!(
                 NotSupported,
-                "PEM block {:?} has headers (legacy encryption?); decrypt it first",
+                "PEM block {:?} has headers, which are not supported",
                 block.tag()
             );
         }
@@ -294,6 +320,13 @@ pub fn decode_pem(text: &str, want: Option<PemKind>) -> Result<DecodedKey> {
             describe(&labels)
         );
     }
+    // A key file with its certificate chain: the private key's JWK carries
+    // the chain (x5c) when the leaf holds the same key.
+    let chain: Vec<&[u8]> = usable
+        .iter()
+        .filter(|(kind, _)| *kind == BlockType::Certificate)
+        .map(|(_, der)| *der)
+        .collect();
     if let Some(want) = want {
         usable.retain(|(kind, _)| kind.kind() == want);
         if usable.is_empty() {
@@ -323,10 +356,36 @@ pub fn decode_pem(text: &str, want: Option<PemKind>) -> Result<DecodedKey> {
         );
     }
     let (kind, der) = usable[0];
-    Ok(DecodedKey {
-        key: key_from_typed_der(kind, der)?,
-        certificates: Vec::new(),
-    })
+    if kind == BlockType::EncryptedPkcs8 {
+        let Some(passphrase) = passphrase else {
+            bail!(
+                PassphraseRequired,
+                "the private key is encrypted (ENCRYPTED PRIVATE KEY): give its passphrase"
+            );
+        };
+        let plain = super::encrypted::decrypt_pkcs8_der(der, passphrase)?;
+        return Ok(with_matching_chain(key_from_pkcs8_der(&plain)?, &chain));
+    }
+    Ok(with_matching_chain(key_from_typed_der(kind, der)?, &chain))
+}
+
+/// `key` with `chain` as its certificates if the chain's leaf holds the
+/// key's public half (a private key bundled with its certificate).
+fn with_matching_chain(key: Key, chain: &[&[u8]]) -> DecodedKey {
+    let matches = key.is_private()
+        && chain
+            .first()
+            .and_then(|leaf| key_from_certificate_der(leaf).ok())
+            .zip(key.to_public().ok())
+            .is_some_and(|(leaf, public)| leaf == public);
+    DecodedKey {
+        key,
+        certificates: if matches {
+            chain.iter().map(|der| der.to_vec()).collect()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// Decodes a key from DER of any supported structure, trying certificate,
@@ -404,10 +463,14 @@ fn key_from_typed_der(kind: BlockType, der: &[u8]) -> Result<Key> {
         BlockType::Pkcs1Private => rsa_private_from_pkcs1(der),
         BlockType::Sec1 => key_from_sec1_der(der),
         BlockType::Certificate => key_from_certificate_der(der),
+        BlockType::EncryptedPkcs8 => bail!(
+            PassphraseRequired,
+            "the private key is encrypted: give its passphrase"
+        ),
     }
 }
 
-fn key_from_spki_der(der: &[u8]) -> Result<Key> {
+pub(crate) fn key_from_spki_der(der: &[u8]) -> Result<Key> {
     let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|e| err!(DerInvalid, "invalid SubjectPublicKeyInfo: {e}"))?;
     let oid = spki.algorithm.oid;
@@ -584,6 +647,16 @@ impl Jwk {
     /// Parses a PEM key or certificate into a JWK (see [`decode_pem`]).
     pub fn from_pem(text: &str, want: Option<PemKind>) -> Result<Jwk> {
         decode_pem(text, want).map(DecodedKey::into_jwk)
+    }
+
+    /// Parses a PEM key, decrypting an encrypted private key with
+    /// `passphrase` (see [`decode_pem_with_passphrase`]).
+    pub fn from_pem_with_passphrase(
+        text: &str,
+        want: Option<PemKind>,
+        passphrase: &[u8],
+    ) -> Result<Jwk> {
+        decode_pem_with_passphrase(text, want, Some(passphrase)).map(DecodedKey::into_jwk)
     }
 
     /// Parses a DER key or certificate into a JWK (see [`decode_der`]).

@@ -3,8 +3,9 @@
 // against the built page in dist/www, served on loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -157,7 +158,7 @@ test('garbage in every input gives an inline error, never a blank page', async (
     ['verify', '#token', '#token-error', null],
     ['verify', '#verify-key', '#verify-key-error', '#verify-button'],
   ];
-  const keyGarbage = ['garbage!!', '{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', '{"keys": 5}'];
+  const keyGarbage = ['garbage!!', '{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', '{"keys": 5}', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'];
   const garbageFor = {
     '#key-input': keyGarbage,
     '#claims': ['garbage!!', '[1, 2]', '{"exp":', '"just a string"'],
@@ -186,6 +187,106 @@ test('garbage in every input gives an inline error, never a blank page', async (
   await page.selectOption('#gen-alg', 'EdDSA');
   await page.click('#gen-button');
   await output('Thumbprint (SHA-256)').waitFor();
+});
+
+// Made by `openssl ca -selfsign -startdate 20200101000000Z -enddate 20210101000000Z`.
+const EXPIRED_CERTIFICATE = `-----BEGIN CERTIFICATE-----
+MIIBOTCB3wICEAAwCgYIKoZIzj0EAwIwKDEXMBUGA1UEAwwOZXhwaXJlZCBpc3N1
+ZXIxDTALBgNVBAoMBEFjbWUwHhcNMjAwMTAxMDAwMDAwWhcNMjEwMTAxMDAwMDAw
+WjAoMRcwFQYDVQQDDA5leHBpcmVkIGlzc3VlcjENMAsGA1UECgwEQWNtZTBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABJxloMo7UG5rAxozNBURJJRMMHFICW2zqo0r
+CvhAFjXDygoVU7zFJ4t87REytVEYOluJydhREsm51+vSpWAcvXEwCgYIKoZIzj0E
+AwIDSQAwRgIhAJzQ3F0d9TFN0Dx0ocEVPPBNMO9etov9Ze/6EcrB/NKMAiEA8pp3
+n53dbzpx0VWJFEnc9cgK/se5odv501m1AIX2RG8=
+-----END CERTIFICATE-----
+`;
+
+test('a certificate made for a generated P-256 key downloads and openssl reads its subject', async () => {
+  await tab('keys');
+  await page.selectOption('#gen-alg', 'ES256');
+  await page.click('#gen-button');
+  await output('PEM: SEC1 EC private key').waitFor();
+  const subject = 'CN=playground issuer,O=Acme Test,C=DE';
+  await page.fill('#cert-subject', subject);
+  await page.fill('#cert-days', '30');
+  await page.fill('#cert-sans', 'DNS:issuer.example.com URI:https://issuer.example.com/token');
+  await page.click('#cert-button');
+  await output('Certificate (PEM)').waitFor();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('button[aria-label="Download Certificate (PEM)"]'),
+  ]);
+  assert.equal(download.suggestedFilename(), 'certificate.pem');
+  const dir = mkdtempSync(join(tmpdir(), 'jwt-edge-www-'));
+  const path = join(dir, 'certificate.pem');
+  await download.saveAs(path);
+  const openssl = (args) => execFileSync('openssl', args, { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(openssl(['x509', '-in', path, '-noout', '-subject', '-nameopt', 'RFC2253']).trim(), `subject=${subject}`);
+  assert.match(openssl(['x509', '-in', path, '-noout', '-text']), /DNS:issuer\.example\.com/);
+  openssl(['verify', '-CAfile', path, path]);
+  // The DER download parses too.
+  const [der] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('button[aria-label="Download Certificate (PEM) as certificate.cer"]'),
+  ]);
+  const derPath = join(dir, 'certificate.cer');
+  await der.saveAs(derPath);
+  assert.equal(openssl(['x509', '-inform', 'DER', '-in', derPath, '-noout', '-subject', '-nameopt', 'RFC2253']).trim(), `subject=${subject}`);
+  // The CSR card signs a request openssl verifies.
+  await page.click('#csr-button');
+  const csrPath = join(dir, 'request.csr');
+  writeFileSync(csrPath, await output('CSR (PEM)').textContent());
+  openssl(['req', '-in', csrPath, '-verify', '-noout']);
+  rmSync(dir, { recursive: true, force: true });
+  await shot('certificate');
+
+  // Pasting the made certificate shows it valid, and the key matches.
+  const privateJwk = await page.inputValue('#key-input');
+  const pem = await output('Certificate (PEM)').textContent();
+  await page.fill('#key-input', pem);
+  await page.waitForFunction(() => document.getElementById('cert-details').textContent.includes('playground issuer'));
+  assert.equal(await page.textContent('#cert-validity'), 'valid now');
+  await page.fill('#match-key', privateJwk);
+  await page.waitForFunction(() => document.getElementById('match-result').textContent.includes('belongs'));
+  assert.match(await page.textContent('#match-result'), /✓/);
+});
+
+test('a pasted expired certificate is shown as expired', async () => {
+  await tab('keys');
+  await page.fill('#key-input', EXPIRED_CERTIFICATE);
+  await page.waitForFunction(() => document.getElementById('cert-details').textContent.includes('expired issuer'));
+  assert.equal(await page.textContent('#cert-validity'), 'EXPIRED');
+  assert.equal(await page.getAttribute('#cert-validity', 'class'), 'validity-expired');
+  const color = await page.$eval('#cert-validity', (node) => getComputedStyle(node).color);
+  assert.equal(color, 'rgb(197, 25, 45)', 'expired is shown in the error color');
+  const details = await page.textContent('#cert-details');
+  assert.match(details, /CN=expired issuer/);
+  await shot('certificate-expired');
+});
+
+test('an encrypted private key asks for its passphrase; the WSO2 preset links to the certificate card', async () => {
+  await tab('keys');
+  const encrypted = execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-aes-256-cbc', '-pass', 'pass:tab secret'],
+    { encoding: 'utf8', timeout: 10_000 });
+  await page.fill('#key-input', encrypted);
+  await page.locator('#key-passphrase').waitFor({ state: 'visible' });
+  await page.fill('#key-passphrase', 'wrong');
+  await page.click('#passphrase-button');
+  await page.waitForFunction(() => document.getElementById('key-input-error').textContent.includes('ERR_KEY_DECRYPTION_FAILED'));
+  await page.fill('#key-passphrase', 'tab secret');
+  await page.click('#passphrase-button');
+  await output('PEM: PKCS#8 private key').waitFor();
+  assert.ok(await page.isHidden('#key-input-error'));
+
+  await tab('sign');
+  await page.selectOption('#preset', 'wso2');
+  assert.ok(await page.isVisible('#preset-cert-hint'));
+  await page.click('#preset-cert-link');
+  assert.ok(await page.isVisible('#cert-card'));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'cert-subject');
+  await tab('sign');
+  await page.selectOption('#preset', 'okta');
+  assert.ok(await page.isHidden('#preset-cert-hint'));
 });
 
 test('a share link carries the token and options, never a key', async () => {

@@ -17,7 +17,12 @@ import init, {
   verifyAssertion,
   verifyJwt,
   verifyReport,
+  createCertificate,
+  createCsr,
+  inspectCertificate,
+  keyMatchesCertificate,
 } from 'jwt-edge';
+import type { CertificateInspection } from 'jwt-edge';
 import type { BuiltAssertion, CheckOutcome, CryptoBackend, DecodedJwt, ErrorCode, Jwk, Jwks, KeyPair, LintFinding } from 'jwt-edge';
 
 export async function everything(): Promise<void> {
@@ -87,3 +92,19 @@ void generateKeyPair('HS256');
 void verifyAssertion('t', { keys: [] }, {});
 // @ts-expect-error an unknown PEM format.
 void jwkToPem({ kty: 'EC' }, { format: 'der' });
+
+// Certificates: made, inspected, matched; encrypted PKCS#8.
+export function certificates(privateJwk: Jwk): void {
+  const pem: string = createCertificate(privateJwk, { subject: 'CN=acme', days: 30, subjectAltNames: ['DNS:a.example'], hash: 'SHA-384' });
+  const csr: string = createCsr(privateJwk, { subject: 'CN=acme' });
+  const info: CertificateInspection = inspectCertificate(pem);
+  const expires: Date = info.notAfter;
+  const thumbprint: string = info['x5t#S256'];
+  const signed: boolean | null = info.chain[0].signedByNext;
+  const matches: boolean = keyMatchesCertificate(privateJwk, pem);
+  const encrypted: string = jwkToPem(privateJwk, { format: 'pkcs8', passphrase: 'secret' });
+  const back: Jwk = pemToJwk(encrypted, { passphrase: 'secret' });
+  void [csr, expires, thumbprint, signed, matches, back];
+}
+// @ts-expect-error the subject is required.
+void createCertificate({ kty: 'EC' }, { days: 3 });
