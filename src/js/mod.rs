@@ -16,8 +16,8 @@
 //!   to learn what must be signed or checked, the wrapper awaits the host,
 //!   and the core runs again with the host's answer.
 
-mod dpop;
 mod certs;
+mod dpop;
 mod errors;
 mod host;
 mod keys;
