@@ -77,6 +77,21 @@ pub enum ErrorCode {
     /// The proof's key is not the one the access token is bound to
     /// (`cnf.jkt`), or the token is not bound to any key.
     DpopBindingMismatch,
+    /// The introspection endpoint could not be used: a non-2xx answer, a
+    /// failed or timed-out call. The token is not at fault.
+    IntrospectionUnavailable,
+    /// An introspection answer is longer than
+    /// [`crate::introspection::MAX_RESPONSE_BYTES`].
+    IntrospectionTooLarge,
+    /// An introspection answer is not a JSON object.
+    IntrospectionNotJson,
+    /// An introspection answer breaks RFC 7662 (`active` missing or not a
+    /// boolean, a member of the wrong type) or, as an RFC 9701 JWT, does not
+    /// verify.
+    IntrospectionInvalid,
+    /// The authorization server says the token is not active (expired,
+    /// revoked, unknown).
+    TokenInactive,
 }
 
 impl ErrorCode {
@@ -112,6 +127,11 @@ impl ErrorCode {
             Self::DpopReplay => "ERR_DPOP_REPLAY",
             Self::DpopNonceRequired => "ERR_DPOP_NONCE_REQUIRED",
             Self::DpopBindingMismatch => "ERR_DPOP_BINDING_MISMATCH",
+            Self::IntrospectionUnavailable => "ERR_INTROSPECTION_UNAVAILABLE",
+            Self::IntrospectionTooLarge => "ERR_INTROSPECTION_TOO_LARGE",
+            Self::IntrospectionNotJson => "ERR_INTROSPECTION_NOT_JSON",
+            Self::IntrospectionInvalid => "ERR_INTROSPECTION_INVALID",
+            Self::TokenInactive => "ERR_TOKEN_INACTIVE",
         }
     }
 
@@ -146,6 +166,11 @@ impl ErrorCode {
         Self::DpopReplay,
         Self::DpopNonceRequired,
         Self::DpopBindingMismatch,
+        Self::IntrospectionUnavailable,
+        Self::IntrospectionTooLarge,
+        Self::IntrospectionNotJson,
+        Self::IntrospectionInvalid,
+        Self::TokenInactive,
     ];
 }
 
