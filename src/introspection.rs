@@ -176,6 +176,9 @@ impl IntrospectionClient {
                 let mut assertion = AssertionRequest::new(Profile::ClientAssertion);
                 assertion.issuer = Some(self.client_id.clone());
                 assertion.audience = alloc::vec![audience.clone()];
+                // The assertion is not for a token endpoint: say where it
+                // goes, so the profile need not derive it from `aud`.
+                assertion.token_endpoint = Some(audience.clone());
                 assertion.lifetime = CLIENT_ASSERTION_LIFETIME_SECONDS;
                 let options = SignOptions {
                     alg: Some(*alg),
@@ -362,13 +365,15 @@ fn read_members(
             );
         }
     }
-    check_expectations(&members, expect, now)?;
+    check_active(&members, expect, now)?;
     Ok(Introspection::Active(members))
 }
 
-/// The provider's issuer and audiences, `exp` and `nbf`: the same checks a
-/// JWT provider makes, with the same codes.
-fn check_expectations(claims: &Map<String, Value>, expect: &Expectations, now: i64) -> Result<()> {
+/// The provider's issuer and audiences, `exp` and `nbf` of an active
+/// answer's claims: the same checks a JWT provider makes, with the same
+/// codes. [`parse_response`] applies them; a host reusing a cached answer
+/// applies them again on every use.
+pub fn check_active(claims: &Map<String, Value>, expect: &Expectations, now: i64) -> Result<()> {
     let tolerance = i64::try_from(expect.clock_tolerance).unwrap_or(i64::MAX);
     if let Some(exp) = policy::numeric_date(claims, "exp")? {
         if (now.saturating_sub(tolerance) as f64) >= exp {
