@@ -82,6 +82,21 @@ pub enum ErrorCode {
     KeyDecryptionFailed,
     /// The private key is encrypted and no passphrase was given.
     PassphraseRequired,
+    /// The introspection endpoint could not be used: a non-2xx answer, a
+    /// failed or timed-out call. The token is not at fault.
+    IntrospectionUnavailable,
+    /// An introspection answer is longer than
+    /// [`crate::introspection::MAX_RESPONSE_BYTES`].
+    IntrospectionTooLarge,
+    /// An introspection answer is not a JSON object.
+    IntrospectionNotJson,
+    /// An introspection answer breaks RFC 7662 (`active` missing or not a
+    /// boolean, a member of the wrong type) or, as an RFC 9701 JWT, does not
+    /// verify.
+    IntrospectionInvalid,
+    /// The authorization server says the token is not active (expired,
+    /// revoked, unknown).
+    TokenInactive,
 }
 
 impl ErrorCode {
@@ -119,6 +134,11 @@ impl ErrorCode {
             Self::DpopBindingMismatch => "ERR_DPOP_BINDING_MISMATCH",
             Self::KeyDecryptionFailed => "ERR_KEY_DECRYPTION_FAILED",
             Self::PassphraseRequired => "ERR_KEY_PASSPHRASE_REQUIRED",
+            Self::IntrospectionUnavailable => "ERR_INTROSPECTION_UNAVAILABLE",
+            Self::IntrospectionTooLarge => "ERR_INTROSPECTION_TOO_LARGE",
+            Self::IntrospectionNotJson => "ERR_INTROSPECTION_NOT_JSON",
+            Self::IntrospectionInvalid => "ERR_INTROSPECTION_INVALID",
+            Self::TokenInactive => "ERR_TOKEN_INACTIVE",
         }
     }
 
@@ -155,6 +175,11 @@ impl ErrorCode {
         Self::DpopBindingMismatch,
         Self::KeyDecryptionFailed,
         Self::PassphraseRequired,
+        Self::IntrospectionUnavailable,
+        Self::IntrospectionTooLarge,
+        Self::IntrospectionNotJson,
+        Self::IntrospectionInvalid,
+        Self::TokenInactive,
     ];
 }
 

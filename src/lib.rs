@@ -12,6 +12,8 @@
 //! - [`assertion`]: RFC 7523 assertions, product presets, their verifier.
 //! - [`dpop`]: DPoP (RFC 9449) proofs: checking them for a request, the
 //!   token binding and replay; creating them.
+//! - [`introspection`]: OAuth 2.0 token introspection (RFC 7662, RFC 9701
+//!   JWT answers) as a resource server's client.
 //! - [`lint`]: a claim linter for assertions people build by hand.
 //! - [`crypto`]: the signature backend trait and the pure-Rust backend.
 //!
@@ -27,6 +29,7 @@
 //! | DPoP proof length | [`dpop::DEFAULT_MAX_PROOF_BYTES`] = 8192 bytes (per policy: [`dpop::DpopPolicy::max_proof_bytes`]) | `ERR_DPOP_INVALID_PROOF` |
 //! | JSON nesting depth (header, payload, JWK, JWKS) | [`json::MAX_JSON_DEPTH`] = 32 levels | `ERR_JSON_TOO_DEEP` |
 //! | JWKS document length ([`JwkSet::from_json`]) | [`key::jwks::MAX_JWKS_BYTES`] = 524288 bytes (512 KiB) | `ERR_JWKS_TOO_LARGE` |
+//! | introspection answer length | [`introspection::MAX_RESPONSE_BYTES`] = 65536 bytes | `ERR_INTROSPECTION_TOO_LARGE` |
 //! | keys in a JWKS | [`key::jwks::MAX_JWKS_KEYS`] = 100 | `ERR_JWKS_TOO_MANY_KEYS` |
 //! | RSA modulus (JWK, PEM, DER, certificate) | [`key::MAX_RSA_BITS`] = 8192 bits | `ERR_JOSE_KEY_TOO_LARGE` |
 //! | certificate subject to make | `cert::make::MAX_SUBJECT_BYTES` = 4096 bytes | `ERR_INVALID_ARGUMENT` |
@@ -53,6 +56,7 @@ pub mod error;
 #[cfg(feature = "filter")]
 pub mod filter;
 pub mod gateway;
+pub mod introspection;
 #[cfg(feature = "js")]
 mod js;
 pub mod json;

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::alg::Algorithm;
 use crate::dpop::DpopPolicy;
 use crate::error::ErrorCode;
+use crate::introspection::{CachePolicy, ClientAuth, IntrospectionClient, ResponseFormat};
 use crate::key::jwk::Jwk;
 use crate::key::jwks::JwkSet;
 use crate::policy::VerifyPolicy;
@@ -32,6 +33,15 @@ pub const MAX_JWT_CACHE_SIZE: usize = 10_000;
 /// The longest DPoP proof age accepted in `dpop.max_age_seconds`: the
 /// replay store must remember every `jti` that long.
 pub const MAX_DPOP_AGE_SECONDS: u64 = 3600;
+/// Default `introspection.cache.max_seconds`.
+pub const DEFAULT_INTROSPECTION_CACHE_SECONDS: u64 = 300;
+/// Default `introspection.cache.max_entries`.
+pub const DEFAULT_INTROSPECTION_MAX_ENTRIES: usize = 10_000;
+/// The largest `introspection.cache.max_entries`.
+pub const MAX_INTROSPECTION_ENTRIES: usize = 100_000;
+/// The longest `cache.max_seconds`, `cache.negative_seconds` and
+/// `stale_if_error_seconds` (a day).
+pub const MAX_INTROSPECTION_SECONDS: u64 = 86_400;
 
 /// A configuration error: the field path and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +91,44 @@ struct RawProvider {
     typ: Option<String>,
     jwt_cache_config: Option<RawCacheConfig>,
     dpop: Option<RawDpop>,
+    introspection: Option<RawIntrospection>,
+    #[serde(default)]
+    introspect_jwt: bool,
+}
+
+/// `introspection` (ours: jwt_authn cannot introspect).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIntrospection {
+    cluster: String,
+    uri: String,
+    timeout_ms: Option<u64>,
+    client_id: String,
+    client_auth: RawClientAuth,
+    cache: Option<RawIntrospectionCache>,
+    stale_if_error_seconds: Option<u64>,
+    on_unavailable_status: Option<u32>,
+    accept: Option<String>,
+    jwks: Option<Value>,
+}
+
+/// `introspection.client_auth`. The secret and key are read as JSON values
+/// so that a value of the wrong type is never echoed in an error message.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClientAuth {
+    method: String,
+    client_secret: Option<Value>,
+    private_key: Option<Value>,
+    audience: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIntrospectionCache {
+    max_seconds: Option<u64>,
+    negative_seconds: Option<u64>,
+    max_entries: Option<usize>,
 }
 
 /// `dpop` (ours: jwt_authn has no DPoP).
@@ -192,6 +240,39 @@ pub struct Provider {
     pub cache_size: usize,
     /// DPoP (RFC 9449) enforcement; `None`: `mode` `disabled`.
     pub dpop: Option<DpopConfig>,
+    /// Token introspection (RFC 7662): the provider's only check
+    /// ([`KeySource::Introspection`]), or with `introspect_jwt` a second
+    /// one after the JWT verified, for revocation.
+    pub introspection: Option<Box<IntrospectionConfig>>,
+}
+
+/// A provider's `introspection` settings.
+#[derive(Debug)]
+pub struct IntrospectionConfig {
+    /// Envoy cluster the call goes through.
+    pub cluster: String,
+    /// The endpoint URI as configured.
+    pub uri: String,
+    /// `:authority` of the call.
+    pub authority: String,
+    /// `:path` of the call.
+    pub path: String,
+    /// Call timeout, and how long requests wait for an answer.
+    pub timeout_ms: u64,
+    /// Our client id, authentication (its `Debug` hides the secret) and
+    /// answer format.
+    pub client: IntrospectionClient,
+    /// The authorization server's keys for RFC 9701 answers (`accept: jwt`).
+    pub jwt_keys: Option<JwkSet>,
+    /// How long answers are reused.
+    pub cache: CachePolicy,
+    /// Cached answers kept (across all workers).
+    pub max_entries: usize,
+    /// How long a cached active answer keeps serving once the server
+    /// fails (0: never).
+    pub stale_if_error_seconds: u64,
+    /// The status sent when the server cannot be used.
+    pub on_unavailable_status: u32,
 }
 
 /// A provider's `dpop` settings.
@@ -218,6 +299,9 @@ pub enum KeySource {
     Single(Box<Jwk>),
     /// Fetched from a cluster (`remote_jwks`).
     Remote(RemoteJwks),
+    /// None: the tokens are opaque here and the provider's `introspection`
+    /// endpoint judges them.
+    Introspection,
 }
 
 /// `remote_jwks`.
@@ -389,6 +473,11 @@ impl Config {
             .any(|p| matches!(p.keys, KeySource::Remote(_)))
     }
 
+    /// True if some provider introspects tokens.
+    pub fn has_introspection(&self) -> bool {
+        self.providers.iter().any(|p| p.introspection.is_some())
+    }
+
     /// True if some provider asks DPoP proofs for server nonces.
     pub fn uses_dpop_nonces(&self) -> bool {
         self.providers
@@ -423,13 +512,60 @@ fn compile_provider(name: String, raw: RawProvider, path: &str) -> Result<Provid
     .iter()
     .filter(|set| **set)
     .count();
-    if sources != 1 {
+    let introspection = match raw.introspection {
+        Some(raw_introspection) => Some(Box::new(compile_introspection(
+            raw_introspection,
+            raw.issuer.as_deref(),
+            &std::format!("{path}.introspection"),
+        )?)),
+        None => None,
+    };
+    if raw.introspect_jwt && introspection.is_none() {
         return Err(error(
-            path,
-            "a provider needs exactly one key source: local_jwks, pem_certificate or remote_jwks",
+            &std::format!("{path}.introspect_jwt"),
+            "needs an \"introspection\" block saying where to introspect",
         ));
     }
-    let keys = if let Some(local) = raw.local_jwks {
+    if introspection.is_some() && sources > 0 && !raw.introspect_jwt {
+        return Err(error(
+            &std::format!("{path}.introspection"),
+            "a provider with keys introspects its JWTs only with \"introspect_jwt\": true",
+        ));
+    }
+    if introspection.is_some() && sources == 0 && raw.introspect_jwt {
+        return Err(error(
+            &std::format!("{path}.introspect_jwt"),
+            "needs a key source to verify the JWTs with (an introspection-only provider introspects every token)",
+        ));
+    }
+    if introspection.is_some() && sources == 0 {
+        // Opaque tokens: the JWT settings have nothing to apply to.
+        for (set, field) in [
+            (raw.algorithms.is_some(), "algorithms"),
+            (raw.typ.is_some(), "typ"),
+            (raw.max_lifetime_seconds.is_some(), "max_lifetime_seconds"),
+            (raw.jwt_cache_config.is_some(), "jwt_cache_config"),
+            (
+                raw.forward_payload_header.is_some(),
+                "forward_payload_header",
+            ),
+        ] {
+            if set {
+                return Err(error(
+                    &std::format!("{path}.{field}"),
+                    "does not apply to an introspection provider (its tokens are opaque)",
+                ));
+            }
+        }
+    } else if sources != 1 {
+        return Err(error(
+            path,
+            "a provider needs exactly one key source: local_jwks, pem_certificate or remote_jwks (or an introspection block)",
+        ));
+    }
+    let keys = if sources == 0 {
+        KeySource::Introspection
+    } else if let Some(local) = raw.local_jwks {
         let set = JwkSet::from_json(&local.inline_string)
             .map_err(|e| error(&std::format!("{path}.local_jwks.inline_string"), e))?;
         if set.keys.is_empty() {
@@ -470,7 +606,7 @@ fn compile_provider(name: String, raw: RawProvider, path: &str) -> Result<Provid
         None => match &keys {
             KeySource::Set(set) => VerifyPolicy::algorithms_for(set),
             KeySource::Single(jwk) => jwk.key().family().algorithms().collect(),
-            KeySource::Remote(_) => Algorithm::ASYMMETRIC.to_vec(),
+            KeySource::Remote(_) | KeySource::Introspection => Algorithm::ASYMMETRIC.to_vec(),
         },
     };
     if matches!(keys, KeySource::Remote(_)) && algorithms.iter().any(|alg| alg.is_symmetric()) {
@@ -588,7 +724,199 @@ fn compile_provider(name: String, raw: RawProvider, path: &str) -> Result<Provid
         dpop,
         claim_to_headers,
         cache_size,
+        introspection,
     })
+}
+
+fn compile_introspection(
+    raw: RawIntrospection,
+    issuer: Option<&str>,
+    path: &str,
+) -> Result<IntrospectionConfig, ConfigError> {
+    let at = |field: &str| std::format!("{path}.{field}");
+    if raw.cluster.is_empty() {
+        return Err(error(&at("cluster"), "is empty"));
+    }
+    let (authority, request_path) =
+        split_uri(&raw.uri).ok_or_else(|| error(&at("uri"), "must be an absolute http(s) URI"))?;
+    let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+    if timeout_ms == 0 || timeout_ms > 60_000 {
+        return Err(error(&at("timeout_ms"), "must be between 1 and 60000"));
+    }
+    if raw.client_id.is_empty() {
+        return Err(error(&at("client_id"), "is empty"));
+    }
+    let auth = compile_client_auth(raw.client_auth, &raw.uri, &at("client_auth"))?;
+    let (format, jwt_keys) = match raw.accept.as_deref().unwrap_or("json") {
+        "json" => {
+            if raw.jwks.is_some() {
+                return Err(error(&at("jwks"), "is only used with \"accept\": \"jwt\""));
+            }
+            (ResponseFormat::Json, None)
+        }
+        "jwt" => {
+            let text = match raw.jwks {
+                Some(Value::String(text)) => text,
+                Some(object @ Value::Object(_)) => object.to_string(),
+                Some(_) => return Err(error(&at("jwks"), "must be a JWKS (object or string)")),
+                None => return Err(error(
+                    &at("jwks"),
+                    "\"accept\": \"jwt\" needs the authorization server's JWKS to verify answers",
+                )),
+            };
+            let set = JwkSet::from_json(&text).map_err(|e| error(&at("jwks"), e))?;
+            if set.keys.is_empty() || set.keys.iter().any(|jwk| jwk.key().can_sign()) {
+                return Err(error(
+                    &at("jwks"),
+                    "must hold the server's public keys (and nothing private)",
+                ));
+            }
+            if issuer.is_none() {
+                return Err(error(
+                    &at("accept"),
+                    "\"jwt\" answers are checked against the provider's \"issuer\": set it",
+                ));
+            }
+            (ResponseFormat::Jwt, Some(set))
+        }
+        _ => return Err(error(&at("accept"), "must be \"json\" or \"jwt\"")),
+    };
+    let (max_seconds, cache_without_exp, negative_seconds, max_entries) = match raw.cache {
+        Some(cache) => (
+            cache.max_seconds,
+            cache.max_seconds.is_some(),
+            cache.negative_seconds,
+            cache.max_entries,
+        ),
+        None => (None, false, None, None),
+    };
+    let max_seconds = max_seconds.unwrap_or(DEFAULT_INTROSPECTION_CACHE_SECONDS);
+    let negative_seconds = negative_seconds.unwrap_or(0);
+    for (value, field) in [
+        (max_seconds, "cache.max_seconds"),
+        (negative_seconds, "cache.negative_seconds"),
+        (
+            raw.stale_if_error_seconds.unwrap_or(0),
+            "stale_if_error_seconds",
+        ),
+    ] {
+        if value > MAX_INTROSPECTION_SECONDS {
+            return Err(error(
+                &at(field),
+                std::format!("must be at most {MAX_INTROSPECTION_SECONDS}"),
+            ));
+        }
+    }
+    let max_entries = max_entries.unwrap_or(DEFAULT_INTROSPECTION_MAX_ENTRIES);
+    if max_entries == 0 || max_entries > MAX_INTROSPECTION_ENTRIES {
+        return Err(error(
+            &at("cache.max_entries"),
+            std::format!("must be between 1 and {MAX_INTROSPECTION_ENTRIES}"),
+        ));
+    }
+    let on_unavailable_status = raw.on_unavailable_status.unwrap_or(503);
+    if !(on_unavailable_status == 429 || (500..=599).contains(&on_unavailable_status)) {
+        return Err(error(
+            &at("on_unavailable_status"),
+            "must be 429 or a 5xx status: the token is not at fault",
+        ));
+    }
+    Ok(IntrospectionConfig {
+        cluster: raw.cluster,
+        uri: raw.uri,
+        authority,
+        path: request_path,
+        timeout_ms,
+        client: IntrospectionClient {
+            client_id: raw.client_id,
+            auth,
+            format,
+        },
+        jwt_keys,
+        cache: CachePolicy {
+            max_seconds,
+            cache_without_exp,
+            negative_seconds,
+        },
+        max_entries,
+        stale_if_error_seconds: raw.stale_if_error_seconds.unwrap_or(0),
+        on_unavailable_status,
+    })
+}
+
+/// `client_auth`: one method and exactly the fields it uses. Messages
+/// never repeat a secret or key.
+fn compile_client_auth(
+    raw: RawClientAuth,
+    uri: &str,
+    path: &str,
+) -> Result<ClientAuth, ConfigError> {
+    let at = |field: &str| std::format!("{path}.{field}");
+    let secret = |raw: Option<Value>| match raw {
+        Some(Value::String(secret)) if !secret.is_empty() => Ok(secret),
+        Some(_) => Err(error(&at("client_secret"), "must be a non-empty string")),
+        None => Err(error(&at("client_secret"), "is required by this method")),
+    };
+    let only = |present: bool, field: &str| {
+        if present {
+            Err(error(
+                &at(field),
+                std::format!("is not used by client_auth.method {:?}", raw.method),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match raw.method.as_str() {
+        "client_secret_basic" | "client_secret_post" => {
+            only(raw.private_key.is_some(), "private_key")?;
+            only(raw.audience.is_some(), "audience")?;
+            let secret = secret(raw.client_secret)?;
+            Ok(if raw.method == "client_secret_basic" {
+                ClientAuth::SecretBasic { secret }
+            } else {
+                ClientAuth::SecretPost { secret }
+            })
+        }
+        "private_key_jwt" => {
+            only(raw.client_secret.is_some(), "client_secret")?;
+            let key_path = at("private_key");
+            let jwk = match raw.private_key {
+                Some(Value::String(pem)) => Jwk::from_pem(&pem, None),
+                Some(object @ Value::Object(_)) => Jwk::from_value(&object),
+                Some(_) => return Err(error(&key_path, "must be a JWK object or a PEM string")),
+                None => return Err(error(&key_path, "is required by private_key_jwt")),
+            }
+            .map_err(|e| error(&key_path, std::format!("{}: unusable key", e.code())))?;
+            if !jwk.key().can_sign() || jwk.key().family() == crate::alg::KeyFamily::Secret {
+                return Err(error(&key_path, "must be an asymmetric private key"));
+            }
+            let alg = match jwk.alg.as_deref() {
+                Some(name) => Algorithm::from_name(name).map_err(|e| error(&key_path, e))?,
+                None => jwk.key().family().default_algorithm(),
+            };
+            jwk.key()
+                .check_usable_with(alg)
+                .map_err(|e| error(&key_path, e))?;
+            let audience = match raw.audience {
+                Some(audience) if audience.is_empty() => {
+                    return Err(error(&at("audience"), "is empty"))
+                }
+                Some(audience) => audience,
+                None => uri.to_string(),
+            };
+            Ok(ClientAuth::PrivateKeyJwt {
+                kid: jwk.kid.clone(),
+                key: Box::new(jwk.into_key()),
+                alg,
+                audience,
+            })
+        }
+        _ => Err(error(
+            &at("method"),
+            "must be \"client_secret_basic\", \"client_secret_post\" or \"private_key_jwt\"",
+        )),
+    }
 }
 
 fn compile_remote(raw: RawRemoteJwks, path: &str) -> Result<RemoteJwks, ConfigError> {

@@ -20,12 +20,14 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType, Status};
 
 use super::cache::TokenCache;
+use super::callouts::{self, LookupCounts, Started, Waited};
 use super::config::{Config, KeySource};
 use super::dpop_state::{self, Nonces, Record, NONCE_KEY};
 use super::native::{decode_result, ForeignCall, HostAnswer, NativeCrypto, SpkiCache};
 use super::pipeline::{self, Env, Outcome, Trace};
 use super::remote::{self, FetchState, RemoteKeys, SharedKeys};
 use super::request::Request;
+use super::respond::DenyReason as Reason;
 use super::respond::{codes, Denial, DenyReason};
 
 proxy_wasm::main! {{
@@ -93,6 +95,15 @@ const FETCH_OK: usize = 1;
 const FETCH_FAILED: usize = 2;
 const CACHE_HITS: usize = 3;
 const DENIED: usize = 4; // then one per DenyReason::ALL
+/// After the denials: introspection calls, cache hits, misses, negative
+/// hits, waits, then one failure counter per cause.
+const INTROSPECTION: usize = DENIED + Reason::ALL.len();
+const I_CALLS: usize = INTROSPECTION;
+const I_HITS: usize = INTROSPECTION + 1;
+const I_MISSES: usize = INTROSPECTION + 2;
+const I_NEGATIVE_HITS: usize = INTROSPECTION + 3;
+const I_WAITS: usize = INTROSPECTION + 4;
+const I_FAILED: usize = INTROSPECTION + 5;
 
 impl Metrics {
     fn define() -> Self {
@@ -110,6 +121,22 @@ impl Metrics {
                 .iter()
                 .map(|reason| std::format!("requests_denied_{}", reason.name())),
         );
+        names.extend(
+            [
+                "introspection_calls",
+                "introspection_cache_hits",
+                "introspection_cache_misses",
+                "introspection_negative_hits",
+                "introspection_waits",
+            ]
+            .iter()
+            .map(|name| (*name).to_string()),
+        );
+        names.extend(
+            callouts::FAILURE_CAUSES
+                .iter()
+                .map(|cause| std::format!("introspection_failed_{cause}")),
+        );
         let counters = names
             .iter()
             .map(|name| {
@@ -125,6 +152,12 @@ impl Metrics {
     fn bump(&self, index: usize, by: i64) {
         if let Some((_, pending)) = self.counters.get(index) {
             pending.set(pending.get().saturating_add(by));
+        }
+    }
+
+    fn failed(&self, cause: &str) {
+        if let Some(offset) = callouts::FAILURE_CAUSES.iter().position(|c| *c == cause) {
+            self.bump(I_FAILED + offset, 1);
         }
     }
 
@@ -171,6 +204,10 @@ struct State {
     waiters: Vec<Waiter>,
     /// In-flight JWKS fetches: (call token, provider, give up at ms).
     calls: Vec<(u32, usize, u64)>,
+    /// Introspection calls this worker made.
+    introspection_calls: Vec<callouts::Call>,
+    /// Requests waiting for an introspection call.
+    introspection_waiters: Vec<callouts::Waiter>,
 }
 
 /// Per-worker (per-VM) state shared by the root and its HTTP contexts.
@@ -267,6 +304,8 @@ impl Worker {
                 .collect(),
             waiters: Vec::new(),
             calls: Vec::new(),
+            introspection_calls: Vec::new(),
+            introspection_waiters: Vec::new(),
         };
         Self {
             root_id,
@@ -281,7 +320,13 @@ impl Worker {
     }
 
     /// Runs the decision for the current (effective) stream and applies it.
-    fn handle(&self, context_id: u32, may_wait: bool) -> Handled {
+    fn handle(
+        &self,
+        context_id: u32,
+        may_wait: bool,
+        waited: Option<Waited>,
+        rounds: u8,
+    ) -> Handled {
         let now_ms = now_ms();
         let Ok(mut state) = self.state.try_borrow_mut() else {
             // Unreachable by construction (no re-entrant callbacks); fail closed.
@@ -292,6 +337,8 @@ impl Worker {
             remote,
             caches,
             waiters,
+            introspection_calls,
+            introspection_waiters,
             ..
         } = &mut *state;
         let refetch = |index: usize| {
@@ -306,6 +353,17 @@ impl Worker {
             .map(|nonces| nonces.clone())
             .unwrap_or_default();
         let remember_proof = |key: &str, expires: i64| remember_proof(key, expires, now);
+        let counts = LookupCounts::default();
+        let introspected = |provider: usize, token: &str| {
+            callouts::lookup(
+                &self.config,
+                provider,
+                token,
+                now_ms,
+                waited.as_ref(),
+                &counts,
+            )
+        };
         let env = Env {
             config: &self.config,
             remote,
@@ -315,12 +373,18 @@ impl Worker {
             request_refetch: &refetch,
             dpop_nonces: &nonces,
             remember_proof: &remember_proof,
+            introspected: &introspected,
+            may_introspect: rounds < callouts::MAX_ROUNDS,
         };
         let mut trace = Trace::default();
         let outcome = pipeline::decide(&env, caches, &HostRequest, &mut trace);
         if trace.cache_hits > 0 {
             self.metrics.bump(CACHE_HITS, i64::from(trace.cache_hits));
         }
+        self.metrics.bump(I_HITS, counts.hits.get());
+        self.metrics
+            .bump(I_NEGATIVE_HITS, counts.negative_hits.get());
+        self.metrics.bump(I_MISSES, counts.misses.get());
         match outcome {
             Outcome::Allow { remove, set } => {
                 for name in &remove {
@@ -348,6 +412,59 @@ impl Worker {
                 }
                 send_denial(&denial);
                 Handled::Stop
+            }
+            Outcome::Introspect { provider, token } => {
+                let name = self
+                    .config
+                    .providers
+                    .get(provider)
+                    .map_or("?", |p| p.name.as_str());
+                let timeout_ms = self
+                    .config
+                    .providers
+                    .get(provider)
+                    .and_then(|p| p.introspection.as_ref())
+                    .map_or(0, |spec| spec.timeout_ms);
+                let (digest, started) = callouts::start(&self.config, provider, &token, now_ms);
+                match started {
+                    Started::Wait { flight, call } => {
+                        if let Some(token_id) = call {
+                            self.metrics.bump(I_CALLS, 1);
+                            introspection_calls.push(callouts::Call {
+                                token_id,
+                                provider,
+                                digest: digest.clone(),
+                                flight,
+                            });
+                        }
+                        self.metrics.bump(I_WAITS, 1);
+                        introspection_waiters.push(callouts::Waiter {
+                            context_id,
+                            provider,
+                            digest,
+                            flight,
+                            deadline_ms: now_ms
+                                .saturating_add(timeout_ms)
+                                .saturating_add(super::introspect_state::PENDING_MARGIN_MS),
+                            rounds: rounds.saturating_add(1),
+                        });
+                        Handled::Wait
+                    }
+                    Started::Failed(cause) => {
+                        callouts::log_failure(name, &cause);
+                        self.metrics.failed("dispatch");
+                        let status = self
+                            .config
+                            .providers
+                            .get(provider)
+                            .and_then(|p| p.introspection.as_ref())
+                            .map_or(503, |spec| spec.on_unavailable_status);
+                        let denial = Denial::unavailable(status);
+                        self.metrics.denied(denial.reason);
+                        send_denial(&denial);
+                        Handled::Stop
+                    }
+                }
             }
             Outcome::Wait(provider) => {
                 let generation = generation_of(remote, provider);
@@ -660,7 +777,85 @@ impl Worker {
             if hostcalls::set_effective_context(context_id).is_err() {
                 continue; // the stream is gone
             }
-            if let Handled::Continue = self.handle(context_id, false) {
+            if let Handled::Continue = self.handle(context_id, false, None, 0) {
+                let _ = hostcalls::resume_http_request();
+            }
+        }
+        let _ = hostcalls::set_effective_context(self.root_id);
+    }
+
+    /// Reads an introspection call's answer into the shared cache and
+    /// wakes this worker's requests waiting for it. False if the call is
+    /// not one of ours.
+    fn on_introspection_response(&self, token_id: u32, body_size: usize) -> bool {
+        let now_ms = now_ms();
+        let call = {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return false;
+            };
+            let Some(position) = state
+                .introspection_calls
+                .iter()
+                .position(|call| call.token_id == token_id)
+            else {
+                return false;
+            };
+            state.introspection_calls.swap_remove(position)
+        };
+        let answer = callouts::read_answer(&self.config, call.provider, body_size, now_ms);
+        match &answer {
+            Ok(introspection) => callouts::finish(
+                &self.config,
+                call.provider,
+                &call.digest,
+                call.flight,
+                Ok(introspection),
+                now_ms,
+            ),
+            Err((metric, cause)) => {
+                let name = self
+                    .config
+                    .providers
+                    .get(call.provider)
+                    .map_or("?", |p| p.name.as_str());
+                callouts::log_failure(name, cause);
+                self.metrics.failed(metric);
+                callouts::finish(
+                    &self.config,
+                    call.provider,
+                    &call.digest,
+                    call.flight,
+                    Err(()),
+                    now_ms,
+                );
+            }
+        }
+        self.wake_introspection_waiters(now_ms);
+        true
+    }
+
+    /// Decides again for the requests whose introspection call finished
+    /// (on any worker) or whose wait is over.
+    fn wake_introspection_waiters(&self, now_ms: u64) {
+        let ready: Vec<callouts::Waiter> = {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            let (ready, waiting): (Vec<_>, Vec<_>) =
+                core::mem::take(&mut state.introspection_waiters)
+                    .into_iter()
+                    .partition(|waiter| callouts::waiter_ready(&self.config, waiter, now_ms));
+            state.introspection_waiters = waiting;
+            ready
+        };
+        for waiter in ready {
+            if hostcalls::set_effective_context(waiter.context_id).is_err() {
+                continue; // the stream is gone
+            }
+            let waited = Waited::of(&waiter);
+            if let Handled::Continue =
+                self.handle(waiter.context_id, false, Some(waited), waiter.rounds)
+            {
                 let _ = hostcalls::resume_http_request();
             }
         }
@@ -669,6 +864,9 @@ impl Worker {
 
     fn forget_waiter(&self, context_id: u32) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
+            state
+                .introspection_waiters
+                .retain(|waiter| waiter.context_id != context_id);
             state
                 .waiters
                 .retain(|waiter| waiter.context_id != context_id);
@@ -709,6 +907,9 @@ impl Worker {
         if self.config.uses_dpop_nonces() {
             self.sync_nonces(now_ms());
         }
+        if self.config.has_introspection() {
+            self.wake_introspection_waiters(now_ms());
+        }
         if !self.config.has_remote() {
             return;
         }
@@ -735,6 +936,9 @@ struct Root {
 impl Context for Root {
     fn on_http_call_response(&mut self, token_id: u32, _: usize, body_size: usize, _: usize) {
         if let Some(worker) = &self.worker {
+            if worker.on_introspection_response(token_id, body_size) {
+                return;
+            }
             worker.on_fetch_response(token_id, body_size);
             worker.wake_waiters(now_ms());
         }
@@ -764,7 +968,8 @@ impl RootContext for Root {
                 return false;
             }
         };
-        let has_remote = config.has_remote();
+        let has_remote = config.has_remote() || config.has_introspection();
+        callouts::create_shards(&config);
         let worker = Rc::new(Worker::new(self.id, config));
         if worker.config.providers.iter().any(|p| p.dpop.is_some()) {
             // The replay store's keys exist before any request compare-and-
@@ -869,7 +1074,7 @@ impl HttpContext for Filter {
             send_denial(&denial);
             return Action::Pause;
         };
-        match worker.handle(self.id, true) {
+        match worker.handle(self.id, true, None, 0) {
             Handled::Continue => Action::Continue,
             Handled::Stop | Handled::Wait => Action::Pause,
         }

@@ -13,12 +13,15 @@
 pub mod cache;
 pub mod config;
 pub mod dpop_state;
+pub mod introspect_state;
 pub mod native;
 pub mod pipeline;
 pub mod remote;
 pub mod request;
 pub mod respond;
 
+#[cfg(target_arch = "wasm32")]
+mod callouts;
 #[cfg(target_arch = "wasm32")]
 mod glue;
 

@@ -10,6 +10,7 @@ use crate::crypto::CryptoProvider;
 use crate::dpop::{self, htu, AuthScheme, DpopRequest, ReplayCache, VerifiedProof};
 use crate::error::{Error, ErrorCode};
 use crate::gateway;
+use crate::introspection::{self, Expectations};
 use crate::policy::{self, Keys};
 
 use super::cache::{self, TokenCache, Verified};
@@ -41,6 +42,26 @@ pub struct Env<'c, 'a> {
     /// across every worker; false if it was already there (a replay) or
     /// cannot be recorded (which must fail closed).
     pub remember_proof: &'a dyn Fn(&str, i64) -> bool,
+    /// The introspection answer the host holds for (provider, token): a
+    /// fresh cached one, the one a request waited for, or why there is
+    /// none. Rules are applied to it on every request, cached or not.
+    pub introspected: &'a dyn Fn(usize, &str) -> Introspected,
+    /// May the request wait for an introspection call?
+    pub may_introspect: bool,
+}
+
+/// What the host knows of a token's introspection by a provider.
+#[derive(Debug, Clone)]
+pub enum Introspected {
+    /// Active: its claims.
+    Active(Rc<Verified>),
+    /// Not active.
+    Inactive,
+    /// The authorization server cannot be used now (the cause is logged
+    /// where it happened).
+    Unavailable,
+    /// Nothing yet: the token must be introspected.
+    Unknown,
 }
 
 /// What to do with the request.
@@ -57,6 +78,23 @@ pub enum Outcome<'c> {
     Deny(Denial),
     /// Pause until this provider's keys change (or the wait times out).
     Wait(usize),
+    /// Introspect `token` with this provider's endpoint (or join the call
+    /// already on its way), then decide again.
+    Introspect {
+        /// The provider index.
+        provider: usize,
+        /// The token.
+        token: String,
+    },
+}
+
+/// What a verdict waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    /// A provider's keys.
+    Keys(usize),
+    /// The introspection of a candidate: (provider, candidate).
+    Introspection(usize, usize),
 }
 
 /// Counters a decision produced.
@@ -71,7 +109,7 @@ pub struct Trace {
 enum Verdict {
     Valid(Rc<Verified>),
     Failed(Denial),
-    Wait(usize),
+    Wait(Pending),
 }
 
 /// A token verified by a provider: (provider, candidate) indices.
@@ -82,7 +120,7 @@ enum Check {
     Valid(Vec<Pair>),
     Missing,
     Failed(Denial),
-    Wait(usize),
+    Wait(Pending),
 }
 
 /// The request's tokens and what each provider made of them: every
@@ -141,14 +179,14 @@ pub fn decide<'c>(
         Check::Valid(valid) => valid,
         Check::Missing => return Outcome::Deny(Denial::missing("a bearer token is required")),
         Check::Failed(denial) => return Outcome::Deny(denial),
-        Check::Wait(provider) => return Outcome::Wait(provider),
+        Check::Wait(pending) => return waiting(session.tokens, pending),
     };
     // One good token must not carry a bad one in with it: every other
     // token the rule's providers can see must verify too.
     if !matches!(requirement, Requirement::AllowMissingOrFailed) {
         if let Err(check) = session.every_token_valid(&mut valid) {
             return match check {
-                Check::Wait(provider) => Outcome::Wait(provider),
+                Check::Wait(pending) => waiting(session.tokens, pending),
                 Check::Failed(denial) => Outcome::Deny(denial),
                 Check::Valid(_) | Check::Missing => {
                     Outcome::Deny(Denial::missing("a bearer token is required"))
@@ -174,6 +212,20 @@ pub fn decide<'c>(
         return Outcome::Deny(denial);
     }
     allow(env, &tokens.candidates, &verified, &path, request, remove)
+}
+
+/// The outcome of a request that must wait.
+fn waiting<'c>(tokens: &Tokens<'_>, pending: Pending) -> Outcome<'c> {
+    match pending {
+        Pending::Keys(provider) => Outcome::Wait(provider),
+        Pending::Introspection(provider, candidate) => match tokens.candidates.get(candidate) {
+            Some(found) => Outcome::Introspect {
+                provider,
+                token: found.token.clone(),
+            },
+            None => Outcome::Deny(Denial::missing("a bearer token is required")),
+        },
+    }
 }
 
 /// Records every verified DPoP proof in the shared replay store; the first
@@ -355,13 +407,13 @@ impl Session<'_, '_, '_> {
                         Check::Failed(denial) => {
                             failure.get_or_insert(denial);
                         }
-                        Check::Wait(provider) => {
-                            wait.get_or_insert(provider);
+                        Check::Wait(pending) => {
+                            wait.get_or_insert(pending);
                         }
                     }
                 }
                 match (wait, failure) {
-                    (Some(provider), _) => Check::Wait(provider),
+                    (Some(pending), _) => Check::Wait(pending),
                     (None, Some(denial)) => Check::Failed(denial),
                     (None, None) => Check::Missing,
                 }
@@ -411,7 +463,7 @@ impl Session<'_, '_, '_> {
             match self.verdict(index, candidate) {
                 Verdict::Valid(_) => valid.push((index, candidate)),
                 Verdict::Failed(denial) => return Check::Failed(denial),
-                Verdict::Wait(provider) => return Check::Wait(provider),
+                Verdict::Wait(pending) => return Check::Wait(pending),
             }
         }
         if valid.is_empty() {
@@ -436,13 +488,13 @@ impl Session<'_, '_, '_> {
                 Verdict::Failed(denial) => {
                     failure.get_or_insert(denial);
                 }
-                Verdict::Wait(provider) => {
-                    wait.get_or_insert(provider);
+                Verdict::Wait(pending) => {
+                    wait.get_or_insert(pending);
                 }
             }
         }
         match (wait, failure) {
-            (Some(provider), _) => Check::Wait(provider),
+            (Some(pending), _) => Check::Wait(pending),
             (None, Some(denial)) => Check::Failed(denial),
             (None, None) => Check::Missing,
         }
@@ -573,7 +625,14 @@ impl Session<'_, '_, '_> {
             return Verdict::Failed(Denial::keys_unavailable("?"));
         };
         let place = found.places.first().map(ToString::to_string);
-        let verdict = match verify(self.env, self.caches, self.trace, provider, &found.token) {
+        let verdict = match verify(
+            self.env,
+            self.caches,
+            self.trace,
+            provider,
+            candidate,
+            &found.token,
+        ) {
             // The proof changes with every request: checked on cache hits too.
             Verdict::Valid(verified) => match self.check_dpop(provider, candidate, &verified) {
                 Ok(()) => Verdict::Valid(verified),
@@ -592,10 +651,65 @@ impl Session<'_, '_, '_> {
     }
 }
 
-/// One token verified by one provider: from the verified-token cache, or
+/// One token verified by one provider: by introspection for opaque-token
+/// providers; otherwise as a JWT, then (`introspect_jwt`) introspected too
+/// so that a revoked JWT is refused.
+fn verify(
+    env: &Env<'_, '_>,
+    caches: &mut [TokenCache],
+    trace: &mut Trace,
+    index: usize,
+    candidate: usize,
+    token: &str,
+) -> Verdict {
+    let Some(provider) = env.config.providers.get(index) else {
+        return Verdict::Failed(Denial::keys_unavailable("?"));
+    };
+    let Some(introspection) = &provider.introspection else {
+        return verify_jwt(env, caches, trace, index, token);
+    };
+    let jwt = if matches!(provider.keys, KeySource::Introspection) {
+        None
+    } else {
+        match verify_jwt(env, caches, trace, index, token) {
+            Verdict::Valid(verified) => Some(verified),
+            other => return other,
+        }
+    };
+    let answer = match (env.introspected)(index, token) {
+        Introspected::Active(claims) => claims,
+        Introspected::Inactive => return Verdict::Failed(Denial::inactive()),
+        Introspected::Unavailable => {
+            return Verdict::Failed(Denial::unavailable(introspection.on_unavailable_status))
+        }
+        Introspected::Unknown if env.may_introspect => {
+            return Verdict::Wait(Pending::Introspection(index, candidate))
+        }
+        Introspected::Unknown => {
+            return Verdict::Failed(Denial::unavailable(introspection.on_unavailable_status))
+        }
+    };
+    // Issuer, audiences and `exp` again on every use: a cached answer is
+    // never reused past its `exp`, nor under a changed configuration.
+    if jwt.is_none() {
+        let expect = Expectations {
+            issuer: provider.policy.issuer.clone(),
+            audiences: provider.policy.audience.clone(),
+            clock_tolerance: provider.policy.clock_tolerance,
+        };
+        if let Err(error) = introspection::check_active(&answer.claims, &expect, env.now) {
+            return Verdict::Failed(Denial::invalid(&error));
+        }
+    }
+    // A JWT keeps its own (verified) claims: introspection only says it
+    // is still active.
+    Verdict::Valid(jwt.unwrap_or(answer))
+}
+
+/// One JWT verified by one provider: from the verified-token cache, or
 /// by the core with the provider's keys (asking to wait for keys when
 /// they are not there yet, or for a refetch when the `kid` is new).
-fn verify(
+fn verify_jwt(
     env: &Env<'_, '_>,
     caches: &mut [TokenCache],
     trace: &mut Trace,
@@ -616,9 +730,12 @@ fn verify(
         (KeySource::Set(set), _) => Keys::Set(set),
         (KeySource::Single(jwk), _) => Keys::Single(jwk),
         (KeySource::Remote(_), Some(remote)) => Keys::Set(&remote.set),
+        (KeySource::Introspection, _) => {
+            return Verdict::Failed(Denial::keys_unavailable(&provider.name))
+        }
         (KeySource::Remote(_), None) => {
             return if env.may_wait {
-                Verdict::Wait(index)
+                Verdict::Wait(Pending::Keys(index))
             } else {
                 Verdict::Failed(Denial::keys_unavailable(&provider.name))
             };
@@ -632,7 +749,7 @@ fn verify(
                 && remote.is_some_and(|remote| unknown_kid(&remote.set, token, provider))
                 && (env.request_refetch)(index)
             {
-                return Verdict::Wait(index);
+                return Verdict::Wait(Pending::Keys(index));
             }
             return Verdict::Failed(Denial::invalid(&error));
         }

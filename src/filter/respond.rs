@@ -30,11 +30,16 @@ pub enum DenyReason {
     /// A DPoP proof is missing, invalid, replayed, lacks the server nonce,
     /// or does not bind the token.
     Dpop,
+    /// The authorization server says the token is not active.
+    Inactive,
+    /// The token could not be checked: the authorization server cannot be
+    /// used now.
+    Unavailable,
 }
 
 impl DenyReason {
     /// Every reason, for metric definitions.
-    pub const ALL: [DenyReason; 8] = [
+    pub const ALL: [DenyReason; 10] = [
         Self::Missing,
         Self::Invalid,
         Self::Expired,
@@ -43,6 +48,8 @@ impl DenyReason {
         Self::Claim,
         Self::NoRule,
         Self::Dpop,
+        Self::Inactive,
+        Self::Unavailable,
     ];
 
     /// The metric suffix.
@@ -56,6 +63,8 @@ impl DenyReason {
             Self::Claim => "claim",
             Self::NoRule => "no_rule",
             Self::Dpop => "dpop",
+            Self::Inactive => "inactive",
+            Self::Unavailable => "unavailable",
         }
     }
 
@@ -151,6 +160,37 @@ impl Denial {
         }
     }
 
+    /// 401 for a token its authorization server calls inactive.
+    pub fn inactive() -> Self {
+        Self {
+            status: 401,
+            reason: DenyReason::Inactive,
+            description: "the token is not active".into(),
+            code: crate::error::ErrorCode::TokenInactive.as_str().into(),
+            scopes: Vec::new(),
+            place: None,
+            dpop: None,
+        }
+    }
+
+    /// The configured status (503 by default) with `Retry-After`: the
+    /// token could not be checked, through no fault of the client. Never
+    /// a 401 (the token is not known to be bad) and never a pass.
+    pub fn unavailable(status: u32) -> Self {
+        Self {
+            status,
+            reason: DenyReason::Unavailable,
+            description: "the token cannot be checked now: the authorization server is unavailable"
+                .into(),
+            code: crate::error::ErrorCode::IntrospectionUnavailable
+                .as_str()
+                .into(),
+            scopes: Vec::new(),
+            place: None,
+            dpop: None,
+        }
+    }
+
     /// 403 for a valid token lacking a scope or claim the rule requires.
     pub fn insufficient(error: &Error, scopes: &[String]) -> Self {
         let reason = if error.claim_name() == Some("scope") {
@@ -214,6 +254,7 @@ impl Denial {
         }
         match (self.status, self.reason) {
             (_, DenyReason::NoRule) => "access_denied",
+            (_, DenyReason::Unavailable) => "temporarily_unavailable",
             (401, DenyReason::Missing) => "unauthorized",
             (401, _) => "invalid_token",
             _ => "insufficient_scope",
@@ -225,6 +266,10 @@ impl Denial {
     pub fn headers(&self, authority: Option<&str>) -> Vec<(String, String)> {
         let mut headers = std::vec![("content-type".to_string(), "application/json".to_string())];
         if self.reason == DenyReason::NoRule {
+            return headers;
+        }
+        if self.reason == DenyReason::Unavailable {
+            headers.push(("retry-after".to_string(), RETRY_AFTER_SECONDS.to_string()));
             return headers;
         }
         let realm = quoted(&sanitize_realm(authority.unwrap_or("")));
@@ -264,6 +309,10 @@ impl Denial {
         Value::Object(body).to_string()
     }
 }
+
+/// `Retry-After` of an unavailable answer: long enough for a failed
+/// authorization server not to be hammered, short for a blip.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// RFC 6750 attribute values allow %x20-21 / %x23-5B / %x5D-7E: no quote,
 /// no backslash, no control or non-ASCII character. Those are replaced.

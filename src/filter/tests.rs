@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::cache::TokenCache;
 use super::config::{Config, KeySource, Location, PathMatch, Requirement};
-use super::pipeline::{decide, Env, Outcome, Trace};
+use super::pipeline::{decide, Env, Introspected, Outcome, Trace};
 use super::remote::RemoteKeys;
 use super::request::{self, Request};
 use super::respond::DenyReason;
@@ -136,6 +136,8 @@ fn run<'c>(
         request_refetch: &refetch,
         dpop_nonces: &[],
         remember_proof: &|_, _| true,
+        introspected: &|_, _| Introspected::Unknown,
+        may_introspect: false,
     };
     let mut trace = Trace::default();
     (decide(&env, caches, request, &mut trace), trace)
@@ -723,6 +725,8 @@ fn remote_provider_waits_then_fails_closed() {
             request_refetch: &refetch,
             dpop_nonces: &[],
             remember_proof: &|_, _| true,
+            introspected: &|_, _| Introspected::Unknown,
+            may_introspect: false,
         };
         decide(&env, caches, headers, &mut Trace::default())
     };
@@ -1123,6 +1127,8 @@ fn run_dpop<'c>(
         request_refetch: &|_| false,
         dpop_nonces: nonces,
         remember_proof: &remember,
+        introspected: &|_, _| Introspected::Unknown,
+        may_introspect: false,
     };
     decide(&env, caches, request, &mut Trace::default())
 }
@@ -1510,4 +1516,423 @@ fn dpop_replay_shards_and_nonce_records() {
     .unwrap();
     assert_eq!(second.accepted(), ["b", "a"]);
     assert_eq!(Nonces::decode(Some(b"garbage")), None);
+}
+
+// ------------------------------------------------------- introspection ----
+
+fn introspection_config(extra_provider: Value) -> Value {
+    let mut provider = json!({
+        "introspection": {
+            "cluster": "okta", "uri": "https://acme.okta.com/oauth2/v1/introspect",
+            "timeout_ms": 1000, "client_id": "0oa-inspector",
+            "client_auth": {"method": "client_secret_basic", "client_secret": "TOPSECRET-1"},
+            "cache": {"max_seconds": 300, "negative_seconds": 0, "max_entries": 10000},
+            "stale_if_error_seconds": 0, "on_unavailable_status": 503
+        },
+        "issuer": "https://acme.okta.com", "audiences": ["api://default"],
+        "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}]
+    });
+    for (k, v) in extra_provider.as_object().unwrap() {
+        provider[k] = v.clone();
+    }
+    json!({
+        "providers": {"okta_introspect": provider},
+        "rules": [
+            {"match": {"prefix": "/admin"}, "requires": {"provider_name": "okta_introspect"}, "scopes": ["admin"]},
+            {"match": {"prefix": "/api"}, "requires": {"provider_name": "okta_introspect"}, "scopes": ["read"]}
+        ]
+    })
+}
+
+fn active_claims(extra: Value) -> Rc<super::cache::Verified> {
+    let mut claims = json!({
+        "iss": "https://acme.okta.com", "aud": "api://default", "sub": "alice",
+        "scope": "read", "exp": NOW + 300
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    Rc::new(super::cache::Verified {
+        claims: claims.as_object().unwrap().clone(),
+        payload_segment: String::new(),
+    })
+}
+
+fn run_introspected<'c>(
+    config: &'c Config,
+    request: &Headers,
+    answer: &dyn Fn(usize, &str) -> Introspected,
+    may_introspect: bool,
+) -> Outcome<'c> {
+    let remote: Vec<Option<Rc<RemoteKeys>>> = config.providers.iter().map(|_| None).collect();
+    let env = Env {
+        config,
+        remote: &remote,
+        crypto: &RustCrypto,
+        now: NOW,
+        may_wait: false,
+        request_refetch: &|_| false,
+        dpop_nonces: &[],
+        remember_proof: &|_, _| true,
+        introspected: answer,
+        may_introspect,
+    };
+    let mut caches = caches(config);
+    decide(&env, &mut caches, request, &mut Trace::default())
+}
+
+#[test]
+fn introspection_configuration_uses_the_issue_names() {
+    let config = Config::parse(&introspection_config(json!({})).to_string()).unwrap();
+    let provider = &config.providers[0];
+    assert!(matches!(provider.keys, KeySource::Introspection));
+    let introspection = provider.introspection.as_ref().unwrap();
+    assert_eq!(introspection.authority, "acme.okta.com");
+    assert_eq!(introspection.path, "/oauth2/v1/introspect");
+    assert!(introspection.cache.cache_without_exp);
+    assert_eq!(introspection.on_unavailable_status, 503);
+    // The secret never reaches a log line through Debug.
+    assert!(!std::format!("{config:?}").contains("TOPSECRET"));
+    let refused = |extra: Value, expected: &str| {
+        let error = Config::parse(&introspection_config(extra).to_string()).unwrap_err();
+        assert!(error.0.starts_with(expected), "{error}");
+        assert!(!error.0.contains("TOPSECRET"), "{error}");
+    };
+    let mut with_unknown =
+        introspection_config(json!({}))["providers"]["okta_introspect"]["introspection"].clone();
+    with_unknown["cache"]["bogus"] = json!(1);
+    refused(
+        json!({"introspection": with_unknown}),
+        "providers.okta_introspect.introspection.cache.bogus",
+    );
+    let mut secret_number = with_unknown.clone();
+    secret_number["cache"] = json!({});
+    secret_number["client_auth"] =
+        json!({"method": "client_secret_post", "client_secret": 12345678});
+    refused(
+        json!({"introspection": secret_number.clone()}),
+        "providers.okta_introspect.introspection.client_auth.client_secret",
+    );
+    let mut wrong_method = secret_number.clone();
+    wrong_method["client_auth"] =
+        json!({"method": "tls_client_auth", "client_secret": "TOPSECRET-2"});
+    refused(
+        json!({"introspection": wrong_method}),
+        "providers.okta_introspect.introspection.client_auth.method",
+    );
+    let mut no_key = secret_number.clone();
+    no_key["client_auth"] = json!({"method": "private_key_jwt"});
+    refused(
+        json!({"introspection": no_key}),
+        "providers.okta_introspect.introspection.client_auth.private_key",
+    );
+    let mut jwt_without_jwks = secret_number.clone();
+    jwt_without_jwks["client_auth"] =
+        json!({"method": "client_secret_basic", "client_secret": "TOPSECRET-3"});
+    jwt_without_jwks["accept"] = json!("jwt");
+    refused(
+        json!({"introspection": jwt_without_jwks}),
+        "providers.okta_introspect.introspection.jwks",
+    );
+    refused(
+        json!({"algorithms": ["RS256"]}),
+        "providers.okta_introspect.algorithms",
+    );
+    refused(
+        json!({"introspect_jwt": true}),
+        "providers.okta_introspect.introspect_jwt",
+    );
+    let mut bad_status =
+        introspection_config(json!({}))["providers"]["okta_introspect"]["introspection"].clone();
+    bad_status["on_unavailable_status"] = json!(401);
+    refused(
+        json!({"introspection": bad_status}),
+        "providers.okta_introspect.introspection.on_unavailable_status",
+    );
+    // A private key as a JWK.
+    let key = generate(KeySpec::for_algorithm(Algorithm::Es256, None).unwrap()).unwrap();
+    let mut pkjwt =
+        introspection_config(json!({}))["providers"]["okta_introspect"]["introspection"].clone();
+    pkjwt["client_auth"] =
+        json!({"method": "private_key_jwt", "private_key": Jwk::new(key).to_value()});
+    let config =
+        Config::parse(&introspection_config(json!({"introspection": pkjwt})).to_string()).unwrap();
+    let auth = &config.providers[0]
+        .introspection
+        .as_ref()
+        .unwrap()
+        .client
+        .auth;
+    assert_eq!(auth.method(), "private_key_jwt");
+    assert!(!std::format!("{auth:?}").contains("\"d\""));
+}
+
+#[test]
+fn introspection_outcomes() {
+    let config = Config::parse(&introspection_config(json!({})).to_string()).unwrap();
+    let api = req("GET", "/api/x", &[("authorization", "Bearer opaque-1")]);
+    // Nothing known: the glue is asked to introspect this token.
+    assert_eq!(
+        run_introspected(&config, &api, &|_, _| Introspected::Unknown, true),
+        Outcome::Introspect {
+            provider: 0,
+            token: "opaque-1".into()
+        }
+    );
+    // ...and when it may not wait any more, the server counts as unavailable.
+    let (status, reason, code) = denial(&run_introspected(
+        &config,
+        &api,
+        &|_, _| Introspected::Unknown,
+        false,
+    ));
+    assert_eq!(
+        (status, reason, code.as_str()),
+        (
+            503,
+            DenyReason::Unavailable,
+            "ERR_INTROSPECTION_UNAVAILABLE"
+        )
+    );
+    let active = |_: usize, token: &str| {
+        assert_eq!(token, "opaque-1");
+        Introspected::Active(active_claims(json!({})))
+    };
+    let Outcome::Allow { set, .. } = run_introspected(&config, &api, &active, true) else {
+        panic!()
+    };
+    assert_eq!(set, [("x-user", "alice".to_string())]);
+    // The rules apply to the same (cached) answer on every request.
+    let admin = req("GET", "/admin/x", &[("authorization", "Bearer opaque-1")]);
+    let (status, reason, _) = denial(&run_introspected(&config, &admin, &active, true));
+    assert_eq!((status, reason), (403, DenyReason::Scope));
+    let (status, reason, code) = denial(&run_introspected(
+        &config,
+        &api,
+        &|_, _| Introspected::Inactive,
+        true,
+    ));
+    assert_eq!(
+        (status, reason, code.as_str()),
+        (401, DenyReason::Inactive, "ERR_TOKEN_INACTIVE")
+    );
+    let Outcome::Deny(unavailable) =
+        run_introspected(&config, &api, &|_, _| Introspected::Unavailable, true)
+    else {
+        panic!()
+    };
+    assert_eq!(unavailable.status, 503);
+    let headers = unavailable.headers(None);
+    assert!(
+        headers.iter().any(|(n, v)| n == "retry-after" && v == "5"),
+        "{headers:?}"
+    );
+    assert!(headers.iter().all(|(n, _)| n != "www-authenticate"));
+    // Issuer, audience and exp are checked on every use of an answer.
+    for (claims, code) in [
+        (
+            json!({"iss": "https://evil"}),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        ),
+        (
+            json!({"aud": "api://other"}),
+            "ERR_JWT_CLAIM_VALIDATION_FAILED",
+        ),
+        (json!({"exp": NOW - 120}), "ERR_JWT_EXPIRED"),
+    ] {
+        let answer = move |_: usize, _: &str| Introspected::Active(active_claims(claims.clone()));
+        let (status, _, got) = denial(&run_introspected(&config, &api, &answer, true));
+        assert_eq!((status, got.as_str()), (401, code));
+    }
+    // No token: no call.
+    let (status, reason, _) = denial(&run_introspected(
+        &config,
+        &req("GET", "/api/x", &[]),
+        &active,
+        true,
+    ));
+    assert_eq!((status, reason), (401, DenyReason::Missing));
+}
+
+#[test]
+fn introspected_tokens_bound_by_cnf_jkt_need_their_dpop_proof() {
+    let config =
+        Config::parse(&introspection_config(json!({"dpop": {"mode": "optional"}})).to_string())
+            .unwrap();
+    let bound =
+        |_: usize, _: &str| Introspected::Active(active_claims(json!({"cnf": {"jkt": "abc"}})));
+    let api = req("GET", "/api/x", &[("authorization", "Bearer opaque-1")]);
+    let (status, _, code) = denial(&run_introspected(&config, &api, &bound, true));
+    assert_eq!((status, code.as_str()), (401, "ERR_DPOP_PROOF_REQUIRED"));
+}
+
+#[test]
+fn introspect_jwt_checks_revocation_after_the_signature() {
+    let keys = es256_keys("k1");
+    let mut config = config_json(&keys.jwks);
+    config["providers"]["idp"]["introspect_jwt"] = json!(true);
+    config["providers"]["idp"]["introspection"] = json!({
+        "cluster": "idp", "uri": "https://idp.test/introspect", "client_id": "gw",
+        "client_auth": {"method": "client_secret_post", "client_secret": "s"}
+    });
+    let config = Config::parse(&config.to_string()).unwrap();
+    let jwt = token(&keys, "k1", good_claims());
+    let bearer = std::format!("Bearer {jwt}");
+    let api = req("GET", "/api/x", &[("authorization", bearer.as_str())]);
+    assert!(matches!(
+        run_introspected(&config, &api, &|_, _| Introspected::Unknown, true),
+        Outcome::Introspect { provider: 0, .. }
+    ));
+    let (status, _, code) = denial(&run_introspected(
+        &config,
+        &api,
+        &|_, _| Introspected::Inactive,
+        true,
+    ));
+    assert_eq!((status, code.as_str()), (401, "ERR_TOKEN_INACTIVE"));
+    // Active: the JWT's own verified claims are used.
+    let other = |_: usize, _: &str| Introspected::Active(active_claims(json!({"sub": "mallory"})));
+    let Outcome::Allow { set, .. } = run_introspected(&config, &api, &other, true) else {
+        panic!()
+    };
+    assert!(set.contains(&("x-user", "alice".to_string())), "{set:?}");
+    // A forged JWT is refused before any call.
+    let forged = std::format!("Bearer {}x", &jwt[..jwt.len() - 2]);
+    let api = req("GET", "/api/x", &[("authorization", forged.as_str())]);
+    let (status, _, _) = denial(&run_introspected(
+        &config,
+        &api,
+        &|_, _| Introspected::Unknown,
+        true,
+    ));
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn introspection_cache_single_flight_and_stale_if_error() {
+    use super::introspect_state::{
+        begin, decode, digest, encode, finish, lookup, shard_key, Lookup, FAILURE_HOLD_MS,
+    };
+    use crate::introspection::{CachePolicy, Introspection};
+    let policy = CachePolicy {
+        max_seconds: 60,
+        cache_without_exp: false,
+        negative_seconds: 0,
+    };
+    let t0: u64 = 1_700_000_000_000;
+    let d = digest("okta", "https://as/introspect", "tok");
+    assert_eq!(d.len(), 64);
+    assert!(!d.contains("tok") && d != digest("other", "https://as/introspect", "tok"));
+    assert!(shard_key("okta", &d).starts_with("jwt_edge.introspection.okta."));
+    let mut shard = decode(None);
+    assert_eq!(lookup(shard.get(&d), t0, None), Lookup::Call);
+    // One call; everyone else waits for it.
+    let flight = begin(&mut shard, &d, t0, 1000, 10);
+    let shard_text = encode(&shard);
+    let mut shard = decode(Some(shard_text.as_bytes()));
+    assert_eq!(lookup(shard.get(&d), t0 + 10, None), Lookup::Wait(flight));
+    let active = Introspection::Active(
+        json!({"exp": (t0 / 1000) + 300})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    finish(
+        &mut shard,
+        &d,
+        flight,
+        Ok(&active),
+        &policy,
+        30,
+        t0 + 50,
+        10,
+    );
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 60, Some(flight)),
+        Lookup::Use(active.clone())
+    );
+    // Fresh for min(exp - now, max_seconds) = 60 s, then a new call.
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 59_000, None),
+        Lookup::Use(active.clone())
+    );
+    assert_eq!(lookup(shard.get(&d), t0 + 61_000, None), Lookup::Call);
+    // The refresh fails: the cached active answer stands in for 30 s
+    // from that failure, and no longer.
+    let refresh = begin(&mut shard, &d, t0 + 61_000, 1000, 10);
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 61_100, None),
+        Lookup::Wait(refresh)
+    );
+    finish(
+        &mut shard,
+        &d,
+        refresh,
+        Err(()),
+        &policy,
+        30,
+        t0 + 62_000,
+        10,
+    );
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 62_000, Some(refresh)),
+        Lookup::Use(active.clone())
+    );
+    assert_eq!(lookup(shard.get(&d), t0 + 91_000, None), Lookup::Call);
+    let again = begin(&mut shard, &d, t0 + 91_000, 1000, 10);
+    finish(&mut shard, &d, again, Err(()), &policy, 30, t0 + 91_500, 10);
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 91_600, None),
+        Lookup::Use(active.clone())
+    );
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 92_001, Some(again)),
+        Lookup::Unavailable
+    );
+    // Without stale_if_error a failure is unavailable at once, for a while.
+    let mut shard = decode(None);
+    let f = begin(&mut shard, &d, t0, 1000, 10);
+    finish(&mut shard, &d, f, Err(()), &policy, 0, t0 + 10, 10);
+    assert_eq!(lookup(shard.get(&d), t0 + 20, Some(f)), Lookup::Unavailable);
+    assert_eq!(lookup(shard.get(&d), t0 + 20, None), Lookup::Unavailable);
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 10 + FAILURE_HOLD_MS, None),
+        Lookup::Call
+    );
+    // An inactive answer reaches the waiters of its call but is not cached.
+    let f = begin(&mut shard, &d, t0 + 5000, 1000, 10);
+    finish(
+        &mut shard,
+        &d,
+        f,
+        Ok(&Introspection::Inactive),
+        &policy,
+        0,
+        t0 + 5010,
+        10,
+    );
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 5020, Some(f)),
+        Lookup::Use(Introspection::Inactive)
+    );
+    assert_eq!(lookup(shard.get(&d), t0 + 5020, None), Lookup::Call);
+    // An inactive answer never stands in for a failure.
+    let f = begin(&mut shard, &d, t0 + 6000, 1000, 10);
+    finish(&mut shard, &d, f, Err(()), &policy, 30, t0 + 6010, 10);
+    assert_eq!(
+        lookup(shard.get(&d), t0 + 6020, Some(f)),
+        Lookup::Unavailable
+    );
+    // A pending call past its timeout is given up.
+    let mut shard = decode(None);
+    begin(&mut shard, &d, t0, 1000, 10);
+    assert_eq!(lookup(shard.get(&d), t0 + 1600, None), Lookup::Call);
+    // Bounded: a full shard drops its oldest entries.
+    let mut shard = decode(None);
+    for i in 0..20 {
+        let key = std::format!("{i:064}");
+        let f = begin(&mut shard, &key, t0, 1000, 5);
+        finish(&mut shard, &key, f, Ok(&active), &policy, 0, t0 + 1, 5);
+    }
+    assert!(shard.len() <= 5, "{}", shard.len());
 }

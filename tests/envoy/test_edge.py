@@ -539,6 +539,119 @@ class DpopFromAuthorizationServer(EnvoyCase):
         self.assertEqual(status, 200, body)
 
 
+class IntrospectionFromAuthorizationServer(EnvoyCase):
+    """Opaque tokens of a real authorization server (oidc-provider) enforced
+    by introspection (RFC 7662): each client authentication method, the
+    shared cache, single flight, revocation, and an outage."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = authz.AuthorizationServer()
+        cls.addClassCleanup(cls.server.stop)
+        inspector = cls.server.clients["inspector"]
+        post = cls.server.clients["post"]
+        pkjwt = cls.server.clients["private_key_jwt"]
+
+        def provider(client_id: str, client_auth: dict, max_seconds: int = 3) -> dict:
+            return {
+                "introspection": {
+                    "cluster": "authz", "uri": cls.server.introspection_endpoint, "timeout_ms": 1000,
+                    "client_id": client_id, "client_auth": client_auth,
+                    "cache": {"max_seconds": max_seconds, "negative_seconds": 0, "max_entries": 1000},
+                },
+                "issuer": cls.server.issuer,
+                "claim_to_headers": [{"header_name": "x-client", "claim_name": "client_id"}],
+            }
+
+        cls.start({
+            "providers": {
+                "basic": provider("inspector", {"method": "client_secret_basic",
+                                                "client_secret": inspector.client_secret}),
+                "post": provider(post.client_id, {"method": "client_secret_post",
+                                                  "client_secret": post.client_secret}, max_seconds=60),
+                "pkjwt": provider(pkjwt.client_id, {"method": "private_key_jwt",
+                                                    "private_key": pkjwt.key.private_jwk()}),
+                "wrong": provider("inspector", {"method": "client_secret_basic",
+                                                "client_secret": "not-the-secret"}),
+            },
+            "rules": [
+                {"match": {"prefix": "/basic/admin"}, "requires": {"provider_name": "basic"}, "scopes": ["admin"]},
+                {"match": {"prefix": "/basic"}, "requires": {"provider_name": "basic"}, "scopes": ["read"]},
+                {"match": {"prefix": "/post"}, "requires": {"provider_name": "post"}},
+                {"match": {"prefix": "/pkjwt"}, "requires": {"provider_name": "pkjwt"}},
+                {"match": {"prefix": "/wrong"}, "requires": {"provider_name": "wrong"}},
+            ],
+        }, [harness.static_cluster("authz", cls.server.port)])
+
+    def token(self, scope: str = "read") -> str:
+        return self.server.token("basic", scope=scope).access_token
+
+    def test_active_token_with_scope_passes_with_claim_headers_without_scope_403(self):
+        token = self.token()
+        status, _, body = self.get("/basic/x", bearer(token))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body_json(body)["headers"]["x-client"], "client-basic")
+        status, headers, body = self.get("/basic/admin", bearer(token))
+        self.assertEqual(status, 403, body)
+        self.assertIn('error="insufficient_scope"', headers["www-authenticate"])
+
+    def test_unknown_and_revoked_tokens_are_401_inactive(self):
+        revoked = self.token()
+        self.server.revoke(revoked)
+        for token in ("unknown-" + "x" * 40, revoked):
+            payload, _ = self.assert_denied(self.get("/basic/x", bearer(token)), 401, "invalid_token",
+                                            "ERR_TOKEN_INACTIVE")
+
+    def test_expired_token_is_401(self):
+        self.server.settings(access_token_ttl=1)
+        try:
+            token = self.token()
+        finally:
+            self.server.settings(access_token_ttl=300)
+        time.sleep(2.2)
+        self.assert_denied(self.get("/basic/x", bearer(token)), 401, "invalid_token", "ERR_TOKEN_INACTIVE")
+
+    def test_each_client_authentication_method(self):
+        token = self.token()
+        for path in ("/basic/x", "/post/x", "/pkjwt/x"):
+            status, _, body = self.get(path, bearer(token))
+            self.assertEqual(status, 200, (path, body, self.envoy.log()[-1500:]))
+
+    def test_wrong_secret_is_unavailable_with_a_logged_cause(self):
+        status, headers, body = self.get("/wrong/x", bearer(self.token()))
+        self.assertEqual(status, 503, body)
+        self.assertEqual(headers.get("retry-after"), "5")
+        self.assertEqual(body_json(body)["code"], "ERR_INTROSPECTION_UNAVAILABLE")
+        deadline = time.monotonic() + 3
+        while "introspection failed" not in self.envoy.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = self.envoy.log()
+        self.assertIn("provider wrong: introspection failed: ERR_INTROSPECTION_UNAVAILABLE", log)
+        self.assertIn("HTTP 401", log)
+        self.assertNotIn("not-the-secret", log)
+
+    def test_revocation_is_seen_once_the_cached_entry_expires(self):
+        token = self.token()
+        self.assertEqual(self.get("/basic/x", bearer(token))[0], 200)
+        started = time.monotonic()
+        self.server.revoke(token)
+        # Cached for max_seconds = 3: still served from the cache...
+        self.assertEqual(self.get("/basic/x", bearer(token))[0], 200)
+        self.assertLess(time.monotonic() - started, 2.5)
+        # ...and refused once the entry is past its TTL.
+        time.sleep(3.2)
+        self.assert_denied(self.get("/basic/x", bearer(token)), 401, "invalid_token", "ERR_TOKEN_INACTIVE")
+
+    def test_z_outage_is_503_with_retry_after_and_envoy_stays_up(self):
+        token = self.token()
+        self.server.stop()
+        status, headers, body = self.get("/basic/x", bearer(token))
+        self.assertEqual(status, 503, body)
+        self.assertEqual(headers.get("retry-after"), "5")
+        self.assertEqual(self.get("/basic/y", bearer(token))[0], 503)
+        self.assertTrue(self.envoy.log().count("introspection failed") >= 1)
+
+
 class RemoteJwks(EnvoyCase):
     """Remote JWKS: first fetch, unknown-kid refetch, a JWKS server that dies."""
 
