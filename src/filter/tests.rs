@@ -1936,3 +1936,32 @@ fn introspection_cache_single_flight_and_stale_if_error() {
     }
     assert!(shard.len() <= 5, "{}", shard.len());
 }
+
+/// Every example Envoy configuration the README points to holds a filter
+/// configuration the filter accepts.
+#[test]
+fn example_configurations_are_accepted() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/envoy");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // The JSON block after `value: |`, as long as it stays indented.
+        let Some(start) = text.find("value: |\n") else {
+            continue;
+        };
+        let block: Vec<&str> = text[start + 9..]
+            .lines()
+            .take_while(|line| line.starts_with("                    "))
+            .collect();
+        let json = block.join("\n");
+        if let Err(error) = Config::parse(&json) {
+            panic!("{}: {}", path.display(), error.0);
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} example configurations found");
+}
