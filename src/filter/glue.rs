@@ -1046,7 +1046,18 @@ struct Filter {
     worker: Option<Rc<Worker>>,
 }
 
-impl Context for Filter {}
+/// An introspection call made while deciding this stream's request answers
+/// here: the SDK hands a call's answer to the context that was active when
+/// it was dispatched. The worker takes it as the root would (if the stream
+/// is gone first, the answer is lost and the call's pending mark expires:
+/// another call is made, nothing passes unchecked).
+impl Context for Filter {
+    fn on_http_call_response(&mut self, token_id: u32, _: usize, body_size: usize, _: usize) {
+        if let Some(worker) = &self.worker {
+            worker.on_introspection_response(token_id, body_size);
+        }
+    }
+}
 
 /// The stream is gone (`proxy_on_delete`). Not `on_done`: the build drops
 /// the `proxy_on_done` export (see mk/edge.mk), so that Envoy skips a VM

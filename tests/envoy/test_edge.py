@@ -642,6 +642,25 @@ class IntrospectionFromAuthorizationServer(EnvoyCase):
         time.sleep(3.2)
         self.assert_denied(self.get("/basic/x", bearer(token)), 401, "invalid_token", "ERR_TOKEN_INACTIVE")
 
+    def test_one_token_is_introspected_once_for_a_hundred_requests(self):
+        token = self.server.token("post").access_token
+        self.server.reset_counters()
+        statuses = [self.get("/post/x", bearer(token))[0] for _ in range(100)]
+        self.assertEqual(statuses, [200] * 100)
+        self.assertEqual(self.server.introspection_count(), 1, "both workers share one cached answer")
+
+    def test_concurrent_requests_with_a_new_token_make_one_call(self):
+        token = self.server.token("post").access_token
+        self.server.reset_counters()
+        self.server.settings(introspection_delay_ms=300)  # let the requests pile up behind the call
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=25) as pool:
+                statuses = list(pool.map(lambda _: self.get("/post/x", bearer(token))[0], range(50)))
+        finally:
+            self.server.settings(introspection_delay_ms=0)
+        self.assertEqual(statuses, [200] * 50)
+        self.assertEqual(self.server.introspection_count(), 1, "single flight across both workers")
+
     def test_z_outage_is_503_with_retry_after_and_envoy_stays_up(self):
         token = self.token()
         self.server.stop()
