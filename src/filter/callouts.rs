@@ -315,6 +315,17 @@ pub fn read_answer(
         {
             Ok(Introspection::Inactive)
         }
+        // Envoy answers a call that outlives its timeout with a 504 of its own.
+        Err(e) if status.as_deref() == Some("504") => {
+            let (metric, text) = cause(&e);
+            Err((
+                metric,
+                std::format!(
+                    "{text} (also Envoy's answer when timeout_ms = {} passes)",
+                    spec.timeout_ms
+                ),
+            ))
+        }
         Err(e) => Err(cause(&e)),
     }
 }

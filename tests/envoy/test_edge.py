@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import http.server
 import json
 import socket
 import sys
+import threading
 import time
 import unittest
 
@@ -669,6 +671,115 @@ class IntrospectionFromAuthorizationServer(EnvoyCase):
         self.assertEqual(headers.get("retry-after"), "5")
         self.assertEqual(self.get("/basic/y", bearer(token))[0], 503)
         self.assertTrue(self.envoy.log().count("introspection failed") >= 1)
+
+
+class IntrospectionHostileAnswers(EnvoyCase):
+    """A stand-in introspection endpoint that answers badly: every answer
+    fails closed (the unavailable status with Retry-After, never a pass,
+    never "inactive") with its own cause in the log, and Envoy stays up."""
+
+    MODES = {
+        "h500": "HTTP 500",
+        "huge": "bytes, more than",
+        "notjson": "ERR_INTROSPECTION_NOT_JSON",
+        "string": "ERR_INTROSPECTION_INVALID",
+        "missing": "ERR_INTROSPECTION_INVALID",
+        "slow": "timeout_ms = 500",
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        class Handler(harness._Quiet):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                mode = self.path.strip("/")
+                if mode == "h500":
+                    self._send(500, b'{"error":"server_error"}')
+                elif mode == "huge":
+                    self._send(200, b'{"active":true,"pad":"' + b"x" * (10 * 1024 * 1024) + b'"}')
+                elif mode == "notjson":
+                    self._send(200, b"<html>not json</html>", "text/html")
+                elif mode == "string":
+                    self._send(200, b'{"active":"true","scope":"read"}')
+                elif mode == "missing":
+                    self._send(200, b'{"scope":"read","client_id":"x"}')
+                elif mode == "slow":
+                    time.sleep(1.5)
+                    self._send(200, b'{"active":true}')
+
+        cls.standin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cls.standin.daemon_threads = True
+        threading.Thread(target=cls.standin.serve_forever, daemon=True).start()
+        cls.addClassCleanup(cls.standin.server_close)
+        cls.addClassCleanup(cls.standin.shutdown)
+        port = cls.standin.server_address[1]
+        providers = {
+            mode: {"introspection": {
+                "cluster": "standin", "uri": f"http://127.0.0.1:{port}/{mode}", "timeout_ms": 500,
+                "client_id": "gw", "client_auth": {"method": "client_secret_post", "client_secret": "s3cret-value"},
+            }} for mode in cls.MODES
+        }
+        rules = [{"match": {"prefix": f"/{mode}"}, "requires": {"provider_name": mode}} for mode in cls.MODES]
+        cls.start({"providers": providers, "rules": rules}, [harness.static_cluster("standin", port)])
+
+    def test_every_bad_answer_fails_closed_with_its_own_cause(self):
+        for mode, cause in self.MODES.items():
+            with self.subTest(mode=mode):
+                status, headers, body = self.get(f"/{mode}/x", bearer("opaque-token-" + mode))
+                self.assertEqual(status, 503, body)
+                self.assertIn("retry-after", headers)
+                deadline = time.monotonic() + 3
+                line = f"provider {mode}: introspection failed"
+                while time.monotonic() < deadline and line not in self.envoy.log():
+                    time.sleep(0.05)
+                lines = [l for l in self.envoy.log().splitlines() if line in l]
+                self.assertTrue(lines, f"no log line for {mode}")
+                self.assertIn(cause, lines[-1])
+        log = self.envoy.log()
+        self.assertNotIn("s3cret-value", log, "secrets are never logged")
+        self.assertNotIn("opaque-token-", log, "tokens are never logged")
+        self.assertEqual(self.get("/h500/x", bearer("again"))[0], 503, "Envoy is still up")
+
+
+class IntrospectionStaleIfError(EnvoyCase):
+    """stale_if_error_seconds: a cached active answer serves that long once
+    the authorization server stops answering, and no longer."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = authz.AuthorizationServer()
+        cls.addClassCleanup(cls.server.stop)
+        inspector = cls.server.clients["inspector"]
+        cls.start({
+            "providers": {"as": {
+                "introspection": {
+                    "cluster": "authz", "uri": cls.server.introspection_endpoint, "timeout_ms": 300,
+                    "client_id": "inspector",
+                    "client_auth": {"method": "client_secret_basic", "client_secret": inspector.client_secret},
+                    "cache": {"max_seconds": 1},
+                    "stale_if_error_seconds": 3,
+                },
+                "issuer": cls.server.issuer,
+            }},
+            "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "as"}}],
+        }, [harness.static_cluster("authz", cls.server.port)])
+
+    def test_a_cached_active_token_serves_for_the_stale_window_only(self):
+        token = self.server.token("basic").access_token
+        unseen = self.server.token("basic").access_token
+        self.assertEqual(self.get("/x", bearer(token))[0], 200)
+        self.server.suspend()  # calls now hang past timeout_ms
+        try:
+            time.sleep(1.2)  # the cached answer is no longer fresh
+            started = time.monotonic()
+            self.assertEqual(self.get("/x", bearer(token))[0], 200, "stale answer while the server is down")
+            status, headers, _ = self.get("/x", bearer(unseen))
+            self.assertEqual(status, 503, "a token never seen is not let through")
+            self.assertIn("retry-after", headers)
+            time.sleep(max(0.0, started + 3.8 - time.monotonic()))
+            self.assertEqual(self.get("/x", bearer(token))[0], 503, "past the stale window: fail closed")
+        finally:
+            self.server.resume()
 
 
 class RemoteJwks(EnvoyCase):
