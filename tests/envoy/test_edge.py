@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.parse
 
 import authz
 import harness
@@ -780,6 +781,80 @@ class IntrospectionStaleIfError(EnvoyCase):
             self.assertEqual(self.get("/x", bearer(token))[0], 503, "past the stale window: fail closed")
         finally:
             self.server.resume()
+
+
+class IntrospectionJwtAnswersAndRevokedJwts(EnvoyCase):
+    """RFC 9701 signed introspection answers from oidc-provider, and a JWT
+    provider that also introspects its (verified) JWTs to honour revocation."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = authz.AuthorizationServer()
+        cls.addClassCleanup(cls.server.stop)
+        inspector = cls.server.clients["inspector"]
+        # A stand-in for a server that does introspect its JWTs (oidc-provider
+        # does not): active unless the token's jti was revoked.
+        cls.revoked = set()
+
+        class Handler(harness._Quiet):
+            def do_POST(self):
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["content-length"])).decode()))
+                _, claims = authz.decode_jwt(form["token"])
+                answer = {"active": claims["jti"] not in cls.revoked}
+                if answer["active"]:
+                    answer.update(scope=claims.get("scope", ""), exp=claims["exp"], iss=claims["iss"])
+                self._send(200, json.dumps(answer).encode())
+
+        cls.standin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cls.standin.daemon_threads = True
+        threading.Thread(target=cls.standin.serve_forever, daemon=True).start()
+        cls.addClassCleanup(cls.standin.server_close)
+        cls.addClassCleanup(cls.standin.shutdown)
+        cls.issuer_key = SigningKey("ES256", "idp")
+        cls.start({
+            "providers": {
+                "signed_answers": {
+                    "introspection": {
+                        "cluster": "authz", "uri": cls.server.introspection_endpoint,
+                        "client_id": "inspector",
+                        "client_auth": {"method": "client_secret_basic", "client_secret": inspector.client_secret},
+                        "accept": "jwt", "jwks": cls.server.jwks(),
+                    },
+                    "issuer": cls.server.issuer,
+                },
+                "jwt_and_revocation": {
+                    "issuer": ISSUER, "audiences": [AUDIENCE],
+                    "local_jwks": {"inline_string": harness.jwks(cls.issuer_key)},
+                    "introspect_jwt": True,
+                    "introspection": {
+                        "cluster": "standin", "uri": f"http://127.0.0.1:{cls.standin.server_address[1]}/introspect",
+                        "client_id": "gw", "client_auth": {"method": "client_secret_post", "client_secret": "s"},
+                        "cache": {"max_seconds": 1},
+                    },
+                },
+            },
+            "rules": [
+                {"match": {"prefix": "/signed"}, "requires": {"provider_name": "signed_answers"}, "scopes": ["read"]},
+                {"match": {"prefix": "/jwt"}, "requires": {"provider_name": "jwt_and_revocation"}},
+            ],
+        }, [harness.static_cluster("authz", cls.server.port),
+            harness.static_cluster("standin", cls.standin.server_address[1])])
+
+    def test_signed_introspection_answers_are_verified_and_used(self):
+        token = self.server.token("basic", scope="read").access_token
+        self.assertEqual(self.get("/signed/x", bearer(token))[0], 200)
+        self.server.revoke(token)
+        self.assertEqual(self.get("/signed/x", bearer("never-issued-" + "y" * 30))[0], 401)
+
+    def test_a_revoked_jwt_is_refused_once_its_cached_answer_expires(self):
+        token = self.issuer_key.sign(claims(jti="jti-1"))
+        self.assertEqual(self.get("/jwt/x", bearer(token))[0], 200)
+        forged = SigningKey("ES256", "idp").sign(claims(jti="jti-2"))
+        self.assertEqual(self.get("/jwt/x", bearer(forged))[0], 401, "the signature still comes first")
+        self.revoked.add("jti-1")
+        time.sleep(1.3)
+        status, _, body = self.get("/jwt/x", bearer(token))
+        self.assertEqual((status, body_json(body)["code"]), (401, "ERR_TOKEN_INACTIVE"))
 
 
 class RemoteJwks(EnvoyCase):
