@@ -1,8 +1,10 @@
 """Edge benchmark: one Envoy build, the same tokens, wrk on loopback, one
 Envoy worker thread. Requests per second and p99 latency for no filter,
 Envoy's native jwt_authn and jwt-edge, with RS256 and ES256 tokens, with
-and without a verified-token cache on both sides, and jwt-edge enforcing
-DPoP (a fresh ES256 proof per request, the token cached).
+and without a verified-token cache on both sides, jwt-edge enforcing DPoP
+(a fresh ES256 proof per request, the token cached), and jwt-edge
+introspecting opaque tokens (cached answer; a call per request to a
+loopback stand-in server).
 
 Not a timed test: it prints a table (and writes it as Markdown with
 --markdown FILE) and never fails on the numbers.
@@ -151,6 +153,95 @@ def run_dpop_row(token: str, keys: str, client, args) -> tuple[float, float, flo
         envoy.close()
 
 
+# A new opaque token per request: every request is an introspection call.
+FRESH_TOKEN_LUA = """
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/", {["authorization"] = "Bearer opaque-" .. i .. "-" .. os.time()})
+end
+"""
+
+
+class StandInIntrospection:
+    """A loopback introspection endpoint answering every token active, as
+    fast as Python can: the uncached row measures the filter's call path."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        body = json.dumps({"active": True, "scope": "read", "exp": int(time.time()) + 3600}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def run_introspection_row(cached: bool, args) -> tuple[float, float, float]:
+    """jwt-edge with an introspection provider against the stand-in: one
+    token (cached answers) or a new token per request (a call each)."""
+    standin = StandInIntrospection()
+    config = {
+        "providers": {"as": {"introspection": {
+            "cluster": "standin", "uri": f"http://127.0.0.1:{standin.port}/introspect", "timeout_ms": 2000,
+            "client_id": "gw", "client_auth": {"method": "client_secret_basic", "client_secret": "bench"},
+            "cache": {"max_seconds": 300, "max_entries": 100000},
+        }}},
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "as"}, "scopes": ["read"]}],
+    }
+    listen, admin = harness.free_port(), harness.free_port()
+    bootstrap = harness.bootstrap(listen, admin, [harness.wasm_filter(config)],
+                                  [harness.static_cluster("standin", standin.port)],
+                                  route={"direct_response": {"status": 200, "body": {"inline_string": "ok"}}})
+    envoy = harness.Envoy(bootstrap, concurrency=1, log_level="error")
+    try:
+        if not envoy.wait_ready():
+            raise RuntimeError("Envoy did not start:\n" + envoy.log())
+        status, _, body = harness.request(listen, "/", {"authorization": "Bearer warm-up"})
+        if status != 200:
+            raise RuntimeError(f"warm-up request answered {status}: {body[:200]!r}")
+        if cached:
+            run = lambda seconds: wrk(listen, "one-opaque-token", seconds, args.connections)
+        else:
+            script = Path(envoy.dir.name) / "fresh.lua"
+            script.write_text(FRESH_TOKEN_LUA)
+
+            def run(seconds):
+                command = ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+                           f"http://127.0.0.1:{listen}/"]
+                out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
+                                     check=True).stdout
+                return parse_wrk(out)
+        run(2)
+        cpu_before = cpu_seconds(envoy.proc.pid)
+        rps, p99, total = run(args.duration)
+        cpu_us = (cpu_seconds(envoy.proc.pid) - cpu_before) * 1e6 / max(total, 1)
+        return rps, p99, cpu_us
+    finally:
+        envoy.close()
+        standin.stop()
+
+
 def run_row(filters: list, token: str | None, args) -> tuple[float, float, float]:
     """(requests/s, p99 ms, Envoy CPU microseconds per request)."""
     listen, admin = harness.free_port(), harness.free_port()
@@ -229,6 +320,15 @@ def main() -> int:
             print(f"{'jwt-edge':<12} ES256 DPoP   {dpop[0]:>10.0f} rps  p99 {dpop[1]:.2f} ms  "
                   f"{dpop[2]:.1f} us CPU/req", flush=True)
             rows.append(("jwt-edge, DPoP proof per request (ES256)", alg, "cache", dpop, None))
+
+    for cached in (True, False):
+        label = "cache" if cached else "no cache"
+        numbers = run_introspection_row(cached, args)
+        print(f"{'introspection':<12} {label:<8} {numbers[0]:>10.0f} rps  p99 {numbers[1]:.2f} ms  "
+              f"{numbers[2]:.1f} us CPU/req", flush=True)
+        name = ("jwt-edge, introspection (same token, cached answer)" if cached
+                else "jwt-edge, introspection (a new token per request, loopback server)")
+        rows.append((name, "-", label, numbers, None))
 
     header = ("| filter | alg | verified-token cache | requests/s | p99 (ms) | Envoy CPU per request (µs) "
               "| jwt-edge / jwt_authn (rps) |\n"
