@@ -574,6 +574,9 @@ class IntrospectionFromAuthorizationServer(EnvoyCase):
                                                   "client_secret": post.client_secret}, max_seconds=60),
                 "pkjwt": provider(pkjwt.client_id, {"method": "private_key_jwt",
                                                     "private_key": pkjwt.key.private_jwk()}),
+                "pkjwt_pem": provider(pkjwt.client_id, {"method": "private_key_jwt",
+                                                        "private_key": pkjwt.key.private_pem(),
+                                                        "audience": cls.server.issuer}),
                 "wrong": provider("inspector", {"method": "client_secret_basic",
                                                 "client_secret": "not-the-secret"}),
             },
@@ -581,6 +584,7 @@ class IntrospectionFromAuthorizationServer(EnvoyCase):
                 {"match": {"prefix": "/basic/admin"}, "requires": {"provider_name": "basic"}, "scopes": ["admin"]},
                 {"match": {"prefix": "/basic"}, "requires": {"provider_name": "basic"}, "scopes": ["read"]},
                 {"match": {"prefix": "/post"}, "requires": {"provider_name": "post"}},
+                {"match": {"prefix": "/pkjwt_pem"}, "requires": {"provider_name": "pkjwt_pem"}},
                 {"match": {"prefix": "/pkjwt"}, "requires": {"provider_name": "pkjwt"}},
                 {"match": {"prefix": "/wrong"}, "requires": {"provider_name": "wrong"}},
             ],
@@ -616,7 +620,7 @@ class IntrospectionFromAuthorizationServer(EnvoyCase):
 
     def test_each_client_authentication_method(self):
         token = self.token()
-        for path in ("/basic/x", "/post/x", "/pkjwt/x"):
+        for path in ("/basic/x", "/post/x", "/pkjwt/x", "/pkjwt_pem/x"):
             status, _, body = self.get(path, bearer(token))
             self.assertEqual(status, 200, (path, body, self.envoy.log()[-1500:]))
 
