@@ -13,6 +13,9 @@
 //!   values, the method and the URI;
 //! - [`verify_proof_with`]: one proof against one request, replay left to
 //!   the caller (what `verifyDpopProof` in the npm package does);
+//! - [`report_with`]: the same checks, each run on its own and listed with
+//!   its outcome, for a person debugging a proof (`dpopReport`, the
+//!   playground);
 //! - [`create_proof_with`] and [`jkt`]: the client side.
 //!
 //! Checks, in order (RFC 9449 sections 4.3, 7, 8, 11): exactly one proof,
