@@ -7,8 +7,8 @@ mod common;
 use common::{expect_code, forge};
 use jwt_edge::crypto::{CryptoProvider, RustCrypto};
 use jwt_edge::dpop::{
-    self, check_request, confirmation_jkt, create_proof, htu, parse_authorization, verify_proof,
-    AuthScheme, DpopPolicy, DpopRequest, MemoryReplayCache, ProofExpectations, ProofParams,
+    self, check_request, confirmation_jkt, create_proof, htu, parse_authorization, AuthScheme,
+    DpopPolicy, DpopRequest, MemoryReplayCache, ProofCheck, ProofExpectations, ProofParams,
     VerifiedProof,
 };
 use jwt_edge::key::generate::{generate, KeySpec};
@@ -51,7 +51,7 @@ fn proofs_made_by_panva_dpop() {
             nonces: &nonces,
             now: request["now"].as_i64().unwrap(),
         };
-        let result = verify_proof(vector["proof"].as_str().unwrap(), &expect, &policy);
+        let result = verify_and_report(vector["proof"].as_str().unwrap(), &expect, &policy);
         match (vector["expect"].as_str().unwrap(), result) {
             ("valid", Ok(proof)) => {
                 let key = &keys[vector["key"].as_str().unwrap()];
@@ -124,7 +124,7 @@ fn created_proofs_follow_rfc_9449() {
         assert!(claims["jti"].as_str().unwrap().len() >= 16, "{name}: jti");
 
         let jkt = dpop::jkt(&key);
-        let verified = verify_proof(
+        let verified = verify_and_report(
             &proof,
             &ProofExpectations {
                 method: "GET",
@@ -228,7 +228,7 @@ fn refuses_alg_none_and_hmac() {
     let policy = DpopPolicy::new(&[Algorithm::EdDsa]).unwrap();
     let proof = create_proof(&key, &params("GET", URL)).unwrap();
     let error = expect_code(
-        verify_proof(&proof, &expect(), &policy),
+        verify_and_report(&proof, &expect(), &policy),
         ErrorCode::DpopInvalidProof,
     );
     assert_eq!(error.claim_name(), Some("alg"));
@@ -371,7 +371,7 @@ fn refuses_stale_and_future_proofs() {
         p.iat = iat;
         create_proof(&key, &p).unwrap()
     };
-    let verify = |proof: &str| verify_proof(proof, &expect(), &policy);
+    let verify = |proof: &str| verify_and_report(proof, &expect(), &policy);
     // The window's edges: max_age + tolerance behind, tolerance ahead.
     verify(&at(NOW - 310)).unwrap();
     verify(&at(NOW + 10)).unwrap();
@@ -385,10 +385,10 @@ fn refuses_stale_and_future_proofs() {
         ..DpopPolicy::default()
     };
     expect_code(
-        verify_proof(&at(NOW - 61), &expect(), &strict),
+        verify_and_report(&at(NOW - 61), &expect(), &strict),
         ErrorCode::DpopInvalidProof,
     );
-    verify_proof(&at(NOW - 60), &expect(), &strict).unwrap();
+    verify_and_report(&at(NOW - 60), &expect(), &strict).unwrap();
 }
 
 #[test]
@@ -494,7 +494,125 @@ fn refuses_oversized_proofs() {
         max_proof_bytes: 16 * 1024,
         ..DpopPolicy::default()
     };
-    verify_proof(&proof, &expect(), &roomy).unwrap();
+    verify_and_report(&proof, &expect(), &roomy).unwrap();
+}
+
+// ------------------------------------------------------------- report ----
+
+/// A proof breaking many rules at once: the report names each broken rule
+/// with its own code, and still passes the rules that hold.
+#[test]
+fn the_report_runs_every_check_on_its_own() {
+    use jwt_edge::policy::CheckStatus;
+    let key = generate(KeySpec::P256).unwrap();
+    let attacker = generate(KeySpec::P256).unwrap();
+    let bound_to = dpop::jkt(&generate(KeySpec::Ed25519).unwrap());
+    let mut payload = claims("POST", "https://api.example.com/other");
+    payload["iat"] = json!(NOW - 3600);
+    let proof = sign_raw(
+        &attacker,
+        Algorithm::Es256,
+        &header_for(&key, "ES256"),
+        &payload,
+    );
+    let nonces = ["server-nonce"];
+    let broken = ProofExpectations {
+        access_token: Some(TOKEN),
+        jkt: Some(&bound_to),
+        nonces: &nonces,
+        ..expect()
+    };
+    let policy = DpopPolicy::default();
+    let report = dpop::report(&proof, &broken, &policy);
+    let status = |check: ProofCheck| {
+        report
+            .checks
+            .iter()
+            .find(|outcome| outcome.check == check)
+            .map(|outcome| outcome.status.clone())
+            .unwrap()
+    };
+    for check in [
+        ProofCheck::Format,
+        ProofCheck::Typ,
+        ProofCheck::Crit,
+        ProofCheck::Alg,
+        ProofCheck::Jwk,
+        ProofCheck::Payload,
+        ProofCheck::Jti,
+    ] {
+        assert_eq!(status(check), CheckStatus::Passed, "{}", check.name());
+    }
+    for (check, code, claim) in [
+        (ProofCheck::Signature, ErrorCode::DpopInvalidProof, None),
+        (ProofCheck::Htm, ErrorCode::DpopInvalidProof, Some("htm")),
+        (ProofCheck::Htu, ErrorCode::DpopInvalidProof, Some("htu")),
+        (ProofCheck::Iat, ErrorCode::DpopInvalidProof, Some("iat")),
+        (
+            ProofCheck::Nonce,
+            ErrorCode::DpopNonceRequired,
+            Some("nonce"),
+        ),
+        (ProofCheck::Ath, ErrorCode::DpopInvalidProof, Some("ath")),
+        (ProofCheck::Jkt, ErrorCode::DpopBindingMismatch, None),
+    ] {
+        let CheckStatus::Failed(error) = status(check) else {
+            panic!("{}: {:?}", check.name(), status(check));
+        };
+        assert_eq!(
+            (error.code(), error.claim_name()),
+            (code, claim),
+            "{}",
+            check.name()
+        );
+    }
+    // Verification stops at the first of them, the signature.
+    let error = expect_code(
+        verify_and_report(&proof, &broken, &policy),
+        ErrorCode::DpopInvalidProof,
+    );
+    assert!(error.message().contains("signature"), "{error}");
+
+    // A good proof: what the request does not ask for is skipped.
+    let good = create_proof(&key, &params("GET", URL)).unwrap();
+    let report = dpop::report(&good, &expect(), &policy);
+    assert!(report.is_valid());
+    let skipped: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|outcome| outcome.status == CheckStatus::Skipped)
+        .map(|outcome| outcome.check.name())
+        .collect();
+    assert_eq!(skipped, ["nonce", "ath", "jkt"]);
+
+    // Not a JWS: the format fails and nothing else can run.
+    let report = dpop::report("not.a-proof", &expect(), &policy);
+    assert!(!report.is_valid());
+    assert!(
+        matches!(&report.checks[0].status, CheckStatus::Failed(e) if e.code() == ErrorCode::DpopInvalidProof)
+    );
+    assert!(report.checks[1..]
+        .iter()
+        .all(|outcome| outcome.status == CheckStatus::Skipped));
+    assert_eq!(
+        ProofCheck::ALL.map(ProofCheck::name),
+        [
+            "format",
+            "typ",
+            "crit",
+            "alg",
+            "jwk",
+            "signature",
+            "payload",
+            "jti",
+            "htm",
+            "htu",
+            "iat",
+            "nonce",
+            "ath",
+            "jkt"
+        ]
+    );
 }
 
 // ------------------------------------------- the resource server's call ----
@@ -570,7 +688,7 @@ fn replay_entries_last_the_window_and_are_scoped_to_the_key() {
         ..expect()
     };
     let policy = DpopPolicy::default();
-    let verified = verify_proof(&proof, &expect, &policy).unwrap();
+    let verified = verify_and_report(&proof, &expect, &policy).unwrap();
     let mut cache = MemoryReplayCache::new(1);
     dpop::remember(&mut cache, &verified, &policy, NOW).unwrap();
     // Still remembered at the window's last second.
@@ -771,7 +889,37 @@ fn expect() -> ProofExpectations<'static> {
 }
 
 fn check(proof: &str, expect: &ProofExpectations<'_>) -> jwt_edge::Result<VerifiedProof> {
-    verify_proof(proof, expect, &DpopPolicy::default())
+    verify_and_report(proof, expect, &DpopPolicy::default())
+}
+
+/// Verifies a proof, and holds the report of the same proof to the same
+/// verdict: every check listed once, in order; valid exactly when
+/// verification passes; a failed verification's very error among the
+/// report's failures. Every proof of these tests goes through here.
+fn verify_and_report(
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+    policy: &DpopPolicy,
+) -> jwt_edge::Result<VerifiedProof> {
+    let result = dpop::verify_proof(proof, expect, policy);
+    let report = dpop::report(proof, expect, policy);
+    let listed: Vec<ProofCheck> = report.checks.iter().map(|c| c.check).collect();
+    assert_eq!(listed, ProofCheck::ALL, "every check, once, in order");
+    match &result {
+        Ok(_) => assert!(report.is_valid(), "verified, yet the report: {report:#?}"),
+        Err(error) => {
+            assert!(
+                !report.is_valid(),
+                "refused ({error}), yet the report is valid"
+            );
+            assert!(
+                report.failures().any(|failure| failure == error),
+                "refused with {error}; the report's failures: {:?}",
+                report.failures().collect::<Vec<_>>()
+            );
+        }
+    }
+    result
 }
 
 fn claims(method: &str, url: &str) -> Value {

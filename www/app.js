@@ -8,7 +8,7 @@ const now = () => Math.floor(Date.now() / 1000);
 const MULESOFT_TOKEN_ENDPOINT = 'https://anypoint.mulesoft.com/accounts/api/v2/oauth2/token';
 
 // ----------------------------------------------------------------- tabs --
-const tabs = ['keys', 'sign', 'verify'];
+const tabs = ['keys', 'sign', 'verify', 'dpop'];
 function showTab(name) {
   for (const tab of tabs) {
     const selected = tab === name;
@@ -542,31 +542,38 @@ async function verifyToken() {
   }
   try {
     const checks = await engine.verifyReport(token, key, verifyOptions());
-    for (const check of checks) {
-      const item = document.createElement('li');
-      item.className = check.status;
-      item.dataset.check = check.check;
-      const verdict = document.createElement('span');
-      verdict.className = 'verdict';
-      verdict.textContent = { passed: '✓ pass', failed: '✗ fail', skipped: '– skip' }[check.status] ?? check.status;
-      item.append(verdict, ` ${check.check}`);
-      if (check.code) {
-        const code = document.createElement('code');
-        code.textContent = ` ${check.code}`;
-        item.append(code, `: ${check.message}`);
-      }
-      list.append(item);
-    }
-    const valid = checks.every((c) => c.status !== 'failed') && checks.some((c) => c.check === 'signature' && c.status === 'passed');
-    const summary = document.createElement('li');
-    summary.className = valid ? 'passed' : 'failed';
-    summary.dataset.check = 'result';
-    summary.textContent = valid ? 'Token is valid under these options.' : 'Token is NOT valid under these options.';
-    list.prepend(summary);
+    showChecks(list, checks, ['Token is valid under these options.', 'Token is NOT valid under these options.']);
   } catch (error) {
     const keyProblem = error && /JWK|PEM|DER|KEY/.test(error.code ?? '');
     showError(keyProblem ? 'verify-key-error' : 'verify-error', error);
   }
+}
+
+// A report's checks as the list the verify panel and the DPoP card show,
+// headed by the verdict: valid when nothing failed and the signature held.
+function showChecks(list, checks, [validText, invalidText]) {
+  list.replaceChildren();
+  for (const check of checks) {
+    const item = document.createElement('li');
+    item.className = check.status;
+    item.dataset.check = check.check;
+    const verdict = document.createElement('span');
+    verdict.className = 'verdict';
+    verdict.textContent = { passed: '✓ pass', failed: '✗ fail', skipped: '– skip' }[check.status] ?? check.status;
+    item.append(verdict, ` ${check.check}`);
+    if (check.code) {
+      const code = document.createElement('code');
+      code.textContent = ` ${check.code}`;
+      item.append(code, `: ${check.message}`);
+    }
+    list.append(item);
+  }
+  const valid = checks.every((c) => c.status !== 'failed') && checks.some((c) => c.check === 'signature' && c.status === 'passed');
+  const summary = document.createElement('li');
+  summary.className = valid ? 'passed' : 'failed';
+  summary.dataset.check = 'result';
+  summary.textContent = valid ? validText : invalidText;
+  list.prepend(summary);
 }
 
 function shareLink() {
@@ -593,6 +600,126 @@ function loadFragment() {
   }
   showTab('verify');
   decodeToken();
+}
+
+// ----------------------------------------------------------------- dpop --
+// The client's private key as a JWK: pasted JWK or PEM (converted by the core).
+function dpopKey() {
+  const text = $('dpop-key').value;
+  if (!text.trim()) throw new Error('paste a private key, or generate one in Keys and use it here');
+  const input = parseKeyText(text);
+  const jwk = typeof input === 'string' ? engine.pemToJwk(input, {}) : input;
+  if (Array.isArray(jwk.keys)) throw new Error('a JWKS: paste the one private key that signs the proofs');
+  return jwk;
+}
+
+function useKeysPanelKey() {
+  showError('dpop-key-error', null);
+  if (!privateJwk) {
+    showError('dpop-key-error', 'the Keys panel holds no private key: generate or paste one there (RSA, EC or Ed25519)');
+    return;
+  }
+  $('dpop-key').value = JSON.stringify(privateJwk, null, 2);
+}
+
+let lastProof = null;
+async function makeProof() {
+  const outputs = $('dpop-outputs');
+  outputs.replaceChildren();
+  for (const id of ['dpop-key-error', 'dpop-make-error']) showError(id, null);
+  $('dpop-to-check').disabled = true;
+  lastProof = null;
+  let jwk;
+  try {
+    jwk = dpopKey();
+  } catch (error) {
+    showError('dpop-key-error', error);
+    return;
+  }
+  const htm = $('dpop-htm').value;
+  const htu = $('dpop-htu').value.trim();
+  const accessToken = $('dpop-token').value.trim() || undefined;
+  const nonce = $('dpop-nonce').value.trim() || undefined;
+  const alg = $('dpop-alg').value || undefined;
+  try {
+    const proof = await engine.createDpopProof(jwk, { htm, htu, accessToken, nonce, alg });
+    const jkt = engine.jwkThumbprint(jwk);
+    const { header, payload } = engine.decodeJwt(proof);
+    card(outputs, 'DPoP proof', proof, 'dpop-proof.jwt');
+    card(outputs, 'Key thumbprint (jkt, for the token\'s cnf.jkt)', jkt, 'jkt.txt');
+    card(outputs, 'Proof header and claims', JSON.stringify({ header, payload }, null, 2), 'dpop-proof.json');
+    const headers = [accessToken ? `Authorization: DPoP ${accessToken}` : null, `DPoP: ${proof}`].filter(Boolean).join('\n');
+    card(outputs, 'Request headers', headers, 'dpop-headers.txt');
+    lastProof = { proof, htm, htu, accessToken, jkt: accessToken ? jkt : '' };
+    $('dpop-to-check').disabled = false;
+  } catch (error) {
+    const keyProblem = error && /JWK|PEM|DER|KEY/.test(error.code ?? '');
+    showError(keyProblem ? 'dpop-key-error' : 'dpop-make-error', error);
+  }
+}
+
+// Hands the proof just made, with its request, to the check card and checks it.
+async function sendProofToCheck() {
+  if (!lastProof) return;
+  $('dpop-proof').value = lastProof.proof;
+  $('dpop-check-htm').value = lastProof.htm;
+  $('dpop-check-htu').value = lastProof.htu;
+  $('dpop-check-token').value = lastProof.accessToken ?? '';
+  $('dpop-check-jkt').value = lastProof.jkt;
+  $('dpop-check-card').scrollIntoView();
+  await checkProof();
+}
+
+function dpopCheckOptions() {
+  const options = { htm: $('dpop-check-htm').value, htu: $('dpop-check-htu').value.trim(), currentDate: new Date() };
+  const accessToken = $('dpop-check-token').value.trim();
+  if (accessToken) options.accessToken = accessToken;
+  const jkt = $('dpop-check-jkt').value.trim();
+  if (jkt) options.jkt = jkt;
+  const nonce = $('dpop-check-nonce').value.trim();
+  if (nonce) options.nonce = nonce;
+  const maxAge = $('dpop-check-max-age').value.trim();
+  if (maxAge) options.maxAge = /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge;
+  const tolerance = $('dpop-check-tolerance').value.trim();
+  if (tolerance) options.clockTolerance = /^\d+$/.test(tolerance) ? Number(tolerance) : tolerance;
+  return options;
+}
+
+// The thumbprint of the key a proof carries, to compare with a token's cnf.jkt.
+function showProofJkt(proof) {
+  const line = $('dpop-proof-jkt');
+  line.hidden = true;
+  try {
+    const { jwk } = engine.decodeJwt(proof).header;
+    if (jwk === null || typeof jwk !== 'object') return;
+    line.textContent = `The proof's key thumbprint (jkt): ${engine.jwkThumbprint(jwk)}`;
+    line.hidden = false;
+  } catch {
+    // The checks below say what is wrong with the proof.
+  }
+}
+
+async function checkProof() {
+  const list = $('dpop-checks');
+  list.replaceChildren();
+  for (const id of ['dpop-proof-error', 'dpop-check-error']) showError(id, null);
+  const proof = $('dpop-proof').value.trim();
+  if (!proof) {
+    showError('dpop-proof-error', 'paste a DPoP proof first (or make one above)');
+    return;
+  }
+  const options = dpopCheckOptions();
+  if (!options.htu) {
+    showError('dpop-check-error', 'enter the request URL the proof is checked against');
+    return;
+  }
+  showProofJkt(proof);
+  try {
+    const checks = await engine.dpopReport(proof, options);
+    showChecks(list, checks, ['Proof is valid for this request.', 'Proof is NOT valid for this request.']);
+  } catch (error) {
+    showError('dpop-check-error', error);
+  }
 }
 
 // ---------------------------------------------------------------- start --
@@ -637,6 +764,10 @@ async function start() {
   $('token').addEventListener('input', debounce(decodeToken, 150));
   $('verify-button').addEventListener('click', verifyToken);
   $('share-button').addEventListener('click', shareLink);
+  $('dpop-use-key').addEventListener('click', useKeysPanelKey);
+  $('dpop-make').addEventListener('click', makeProof);
+  $('dpop-to-check').addEventListener('click', sendProofToCheck);
+  $('dpop-check').addEventListener('click', checkProof);
   $('claims').value = JSON.stringify(presetClaims($('preset').value), null, 2);
   lint();
   loadFragment();

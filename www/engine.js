@@ -20,5 +20,7 @@ export const {
   createCsr,
   inspectCertificate,
   keyMatchesCertificate,
+  createDpopProof,
+  dpopReport,
   JwtEdgeError,
 } = jwtEdge;

@@ -463,6 +463,14 @@ export function createApi(wasm, platform) {
       return JSON.parse(call(() => wasm.verifyDpopProof(proof, optionsJson, now, proofHost())));
     },
 
+    /** Every check `verifyDpopProof` makes, each with its outcome; never stops at the first failure. */
+    async dpopReport(proof, opts) {
+      await ready();
+      text(proof, 'the DPoP proof');
+      const { json: optionsJson, now } = dpopOptions(opts, 'options');
+      return call(() => wasm.dpopReport(proof, optionsJson, now, proofHost()));
+    },
+
     /**
      * A bounded in-memory replay cache for one process: `check(proof)` takes
      * a verified proof (`verifyDpopProof`'s result or `verifyJwt(...).dpop`)

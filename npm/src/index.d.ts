@@ -402,6 +402,18 @@ export interface DpopReplayCache {
 
 export declare function createDpopProof(privateKey: SigningKey, options: CreateDpopProofOptions): Promise<string>;
 export declare function verifyDpopProof(proof: string, options: VerifyDpopProofOptions): Promise<VerifiedDpopProof>;
+/** One DPoP proof rule and how it went, from `dpopReport`. */
+export interface DpopCheckOutcome {
+  check: 'format' | 'typ' | 'crit' | 'alg' | 'jwk' | 'signature' | 'payload' | 'jti' | 'htm' | 'htu' | 'iat' | 'nonce' | 'ath' | 'jkt';
+  /** `skipped`: the request does not ask for it (no nonce, accessToken or jkt given), or what it needs failed. */
+  status: 'passed' | 'failed' | 'skipped';
+  code?: ErrorCode;
+  message?: string;
+  claim?: string;
+  reason?: ClaimReason;
+}
+/** Every check `verifyDpopProof` makes, each with its outcome; the proof is valid when none failed. */
+export declare function dpopReport(proof: string, options: VerifyDpopProofOptions): Promise<DpopCheckOutcome[]>;
 /** Bounded (default 10000 live proofs, then it refuses), for a single process; use a shared store across processes. */
 export declare function createDpopReplayCache(options?: { maxEntries?: number; maxAge?: number; clockTolerance?: number }): DpopReplayCache;
 /** Options of `createCertificate`. */

@@ -168,3 +168,62 @@ test('the replay helper refuses a proof seen within its window, and forgets it a
   cache.check(third, t + 306);
   assert.equal(cache.size, 1);
 });
+
+test("dpopReport lists every check of a proof; its verdict is verifyDpopProof's (every backend)", async () => {
+  const names = ['format', 'typ', 'crit', 'alg', 'jwk', 'signature', 'payload', 'jti', 'htm', 'htu', 'iat', 'nonce', 'ath', 'jkt'];
+  const byName = (report) => Object.fromEntries(report.map((outcome) => [outcome.check, outcome]));
+  const verdict = (report) => !report.some((o) => o.status === 'failed') && byName(report).signature.status === 'passed';
+  await eachBackend(async (backend) => {
+    // Made by panva's dpop, so the report is not checking its own output.
+    const pair = await dpop.generateKeyPair('ES256');
+    const jkt = await dpop.calculateThumbprint(pair.publicKey);
+    const token = await accessToken(jkt);
+    const proof = await dpop.generateProof(pair, 'https://api.example.com/orders', 'POST', undefined, token);
+    const base = { htm: 'POST', htu: 'https://api.example.com/orders', accessToken: token, jkt };
+    const good = await je.dpopReport(proof, base);
+    assert.deepEqual(good.map((o) => o.check), names, backend);
+    assert.deepEqual(good.filter((o) => o.status !== 'passed').map((o) => [o.check, o.status]), [['nonce', 'skipped']], backend);
+    assert.ok(verdict(good));
+    await je.verifyDpopProof(proof, base);
+
+    // Several faults at once: each is reported with its own code, and
+    // verifyDpopProof refuses with one of them.
+    const cases = [
+      [{ htu: 'https://api.example.com/other' }, { htu: 'ERR_DPOP_INVALID_PROOF' }],
+      [{ htm: 'GET', jkt: je.jwkThumbprint(clientKeys.EdDSA.publicJwk) }, { htm: 'ERR_DPOP_INVALID_PROOF', jkt: 'ERR_DPOP_BINDING_MISMATCH' }],
+      [{ accessToken: `${token}x`, nonce: 'n-1', currentDate: now() + 3600 }, { ath: 'ERR_DPOP_INVALID_PROOF', nonce: 'ERR_DPOP_NONCE_REQUIRED', iat: 'ERR_DPOP_INVALID_PROOF' }],
+      [{ algorithms: ['EdDSA'] }, { alg: 'ERR_DPOP_INVALID_PROOF' }],
+    ];
+    for (const [change, failures] of cases) {
+      const options = { ...base, ...change };
+      const report = await je.dpopReport(proof, options);
+      const failed = Object.fromEntries(report.filter((o) => o.status === 'failed').map((o) => [o.check, o.code]));
+      assert.deepEqual(failed, failures, `${backend} ${JSON.stringify(change)}`);
+      for (const outcome of report.filter((o) => o.status === 'failed')) {
+        assert.ok(outcome.message.length > 10, outcome.check);
+      }
+      const error = await je.verifyDpopProof(proof, options).then(() => null, (e) => e);
+      assert.ok(error && Object.values(failures).includes(error.code), `${JSON.stringify(change)}: ${error?.message}`);
+      assert.ok(report.some((o) => o.status === 'failed' && o.code === error.code && o.message === error.message),
+        `the report carries verifyDpopProof's error: ${error.message}`);
+    }
+    // alg not allowed: the signature cannot be checked, the claims still are.
+    const narrowed = byName(await je.dpopReport(proof, { ...base, algorithms: ['EdDSA'] }));
+    assert.deepEqual([narrowed.signature.status, narrowed.htu.status, narrowed.ath.status], ['skipped', 'passed', 'passed']);
+  });
+
+  // A forged signature fails that check alone.
+  const proof = await je.createDpopProof(clientKeys.ES256.privateJwk, { htm: 'GET', htu: URL_ });
+  const [h, p] = proof.split('.');
+  const forged = byName(await je.dpopReport(`${h}.${p}.${'A'.repeat(86)}`, { htm: 'GET', htu: URL_ }));
+  assert.deepEqual([forged.signature.status, forged.signature.code], ['failed', 'ERR_DPOP_INVALID_PROOF']);
+  assert.equal(forged.htu.status, 'passed');
+  // Not a JWS: format fails, nothing else can run.
+  const garbage = await je.dpopReport('not a proof', { htm: 'GET', htu: URL_ });
+  assert.deepEqual(garbage[0].code, 'ERR_DPOP_INVALID_PROOF');
+  assert.deepEqual(garbage.slice(1).map((o) => o.status), Array(names.length - 1).fill('skipped'));
+  // Bad arguments throw, as verifyDpopProof does.
+  await rejectsWith(assert, je.dpopReport(proof, { htu: URL_ }), 'ERR_INVALID_ARGUMENT');
+  await rejectsWith(assert, je.dpopReport(42, { htm: 'GET', htu: URL_ }), 'ERR_INVALID_ARGUMENT');
+  await rejectsWith(assert, je.dpopReport(proof, { htm: 'GET', htu: URL_, algorithms: ['HS256'] }), 'ERR_INVALID_ARGUMENT');
+});

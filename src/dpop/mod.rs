@@ -13,6 +13,9 @@
 //!   values, the method and the URI;
 //! - [`verify_proof_with`]: one proof against one request, replay left to
 //!   the caller (what `verifyDpopProof` in the npm package does);
+//! - [`report_with`]: the same checks, each run on its own and listed with
+//!   its outcome, for a person debugging a proof (`dpopReport`, the
+//!   playground);
 //! - [`create_proof_with`] and [`jkt`]: the client side.
 //!
 //! Checks, in order (RFC 9449 sections 4.3, 7, 8, 11): exactly one proof,
@@ -48,6 +51,7 @@ use crate::error::{bail, ClaimReason, Error, ErrorCode, Result};
 use crate::jws::{sign_with, SignOptions, UntrustedJws};
 use crate::key::jwk::Jwk;
 use crate::key::Key;
+use crate::policy::CheckStatus;
 
 /// The `typ` header of every DPoP proof.
 pub const DPOP_TYP: &str = "dpop+jwt";
@@ -215,66 +219,19 @@ pub fn verify_proof_with(
     expect: &ProofExpectations<'_>,
     policy: &DpopPolicy,
 ) -> Result<VerifiedProof> {
-    if proof.len() > policy.max_proof_bytes {
-        return Err(invalid(alloc::format!(
-            "the DPoP proof is {} bytes, more than the limit of {}",
-            proof.len(),
-            policy.max_proof_bytes
-        )));
-    }
-    let jws = UntrustedJws::parse(proof, policy.max_proof_bytes).map_err(|e| {
-        invalid(alloc::format!(
-            "the DPoP proof is not a compact JWS: {}",
-            e.message()
-        ))
-    })?;
+    let jws = parse_proof(proof, policy)?;
     let header = jws.header();
     check_typ(header)?;
-    if header.contains_key("crit") {
-        // RFC 7515 section 4.1.11: no DPoP extension is understood here.
-        return Err(header_error(
-            "crit",
-            ClaimReason::CheckFailed,
-            "the DPoP proof names critical header extensions, which are not understood",
-        ));
-    }
+    check_crit(header)?;
     let alg = allowed_algorithm(jws.alg(), policy)?;
     let jwk = proof_key(header, alg)?;
-    provider
-        .verify(alg, jwk.key(), jws.signing_input(), jws.signature())
-        .map_err(|e| match e.code() {
-            ErrorCode::SignatureVerificationFailed => {
-                invalid("the DPoP proof's signature does not verify with its jwk")
-            }
-            _ => invalid(alloc::format!(
-                "the DPoP proof's signature cannot be checked: {}",
-                e.message()
-            )),
-        })?;
-    let claims = jws
-        .claims()
-        .map_err(|e| invalid(alloc::format!("the DPoP proof's payload: {}", e.message())))?;
-    let jti = required_string(&claims, "jti")?;
-    if jti.is_empty() || jti.len() > MAX_JTI_BYTES {
-        return Err(claim_error(
-            "jti",
-            ClaimReason::Invalid,
-            alloc::format!("\"jti\" must be 1 to {MAX_JTI_BYTES} bytes"),
-        ));
-    }
+    check_signature(provider, &jws, alg, &jwk)?;
+    let claims = proof_claims(&jws)?;
+    let jti = proof_jti(&claims)?;
     let htm = required_string(&claims, "htm")?;
     let htu = required_string(&claims, "htu")?;
     let iat = issued_at(&claims)?;
-    if htm != expect.method {
-        return Err(claim_error(
-            "htm",
-            ClaimReason::CheckFailed,
-            alloc::format!(
-                "\"htm\" {htm:?} is not the request method {:?}",
-                expect.method
-            ),
-        ));
-    }
+    check_htm(htm, expect.method)?;
     check_htu(htu, expect.url)?;
     check_freshness(iat, expect.now, policy)?;
     check_nonce(&claims, expect.nonces)?;
@@ -282,14 +239,7 @@ pub fn verify_proof_with(
         check_ath(&claims, token)?;
     }
     let jkt = jwk.thumbprint();
-    if let Some(bound) = expect.jkt {
-        if bound != jkt {
-            bail!(
-                DpopBindingMismatch,
-                "the DPoP proof's key (thumbprint {jkt}) is not the key the access token is bound to (cnf.jkt)"
-            );
-        }
-    }
+    check_binding(&jkt, expect.jkt)?;
     let (jti, iat) = (jti.to_string(), iat.floor_seconds());
     Ok(VerifiedProof {
         header: header.clone(),
@@ -300,6 +250,235 @@ pub fn verify_proof_with(
         jti,
         iat,
     })
+}
+
+/// One rule a proof must meet, as listed by [`report`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProofCheck {
+    /// A compact JWS within [`DpopPolicy::max_proof_bytes`].
+    Format,
+    /// The `typ` header is `dpop+jwt`.
+    Typ,
+    /// No `crit` header: no extension is understood.
+    Crit,
+    /// `alg` is in the asymmetric allowlist.
+    Alg,
+    /// The header's `jwk` is a public key of the type `alg` needs.
+    Jwk,
+    /// The signature verifies with that `jwk`.
+    Signature,
+    /// The payload is a JSON object.
+    Payload,
+    /// `jti` is present, 1 to [`MAX_JTI_BYTES`] bytes.
+    Jti,
+    /// `htm` is the request method.
+    Htm,
+    /// `htu` is the request URI, both normalised.
+    Htu,
+    /// `iat` is within the window.
+    Iat,
+    /// `nonce` is a current server nonce (when the server uses nonces).
+    Nonce,
+    /// `ath` is the access token's hash (when a token came with the proof).
+    Ath,
+    /// The `jwk` thumbprint is the token's `cnf.jkt` (when it is known).
+    Jkt,
+}
+
+impl ProofCheck {
+    /// Every check, in the order a [`ProofReport`] lists them.
+    pub const ALL: [Self; 14] = [
+        Self::Format,
+        Self::Typ,
+        Self::Crit,
+        Self::Alg,
+        Self::Jwk,
+        Self::Signature,
+        Self::Payload,
+        Self::Jti,
+        Self::Htm,
+        Self::Htu,
+        Self::Iat,
+        Self::Nonce,
+        Self::Ath,
+        Self::Jkt,
+    ];
+
+    /// A short stable name: the header member or claim it is about
+    /// (`typ`, `alg`, `jwk`, `htm`, `htu`, `iat`, `ath`...), or `format`,
+    /// `signature`, `payload`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Format => "format",
+            Self::Typ => "typ",
+            Self::Crit => "crit",
+            Self::Alg => "alg",
+            Self::Jwk => "jwk",
+            Self::Signature => "signature",
+            Self::Payload => "payload",
+            Self::Jti => "jti",
+            Self::Htm => "htm",
+            Self::Htu => "htu",
+            Self::Iat => "iat",
+            Self::Nonce => "nonce",
+            Self::Ath => "ath",
+            Self::Jkt => "jkt",
+        }
+    }
+}
+
+/// A proof check and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofCheckOutcome {
+    /// The rule.
+    pub check: ProofCheck,
+    /// Its outcome: skipped when the request does not ask for it (no
+    /// nonce, token or `cnf.jkt` given) or when what it needs failed.
+    pub status: CheckStatus,
+}
+
+/// Every check of one proof, each run on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofReport {
+    /// One outcome per [`ProofCheck::ALL`], in that order.
+    pub checks: Vec<ProofCheckOutcome>,
+}
+
+impl ProofReport {
+    /// Whether the proof is acceptable: nothing failed and the signature
+    /// was checked. Always [`verify_proof_with`]'s verdict.
+    pub fn is_valid(&self) -> bool {
+        let signed = self
+            .checks
+            .iter()
+            .any(|c| c.check == ProofCheck::Signature && c.status == CheckStatus::Passed);
+        signed && self.failures().next().is_none()
+    }
+
+    /// A report whose remaining checks could not run: skipped.
+    fn ending(mut checks: Vec<ProofCheckOutcome>) -> Self {
+        for check in &ProofCheck::ALL[checks.len()..] {
+            checks.push(ProofCheckOutcome {
+                check: *check,
+                status: CheckStatus::Skipped,
+            });
+        }
+        Self { checks }
+    }
+
+    /// The errors of the failed checks, in check order.
+    pub fn failures(&self) -> impl Iterator<Item = &Error> {
+        self.checks.iter().filter_map(|c| match &c.status {
+            CheckStatus::Failed(error) => Some(error),
+            _ => None,
+        })
+    }
+}
+
+/// [`report_with`] with the pure-Rust backend.
+pub fn report(proof: &str, expect: &ProofExpectations<'_>, policy: &DpopPolicy) -> ProofReport {
+    report_with(&RustCrypto, proof, expect, policy)
+}
+
+/// Runs every check of [`verify_proof_with`] independently and lists the
+/// outcome of each, for a person looking at why a proof fails (the
+/// playground's DPoP card): unlike verification, it does not stop at the
+/// first failure. The rules are the same functions verification calls.
+pub fn report_with(
+    provider: &dyn CryptoProvider,
+    proof: &str,
+    expect: &ProofExpectations<'_>,
+    policy: &DpopPolicy,
+) -> ProofReport {
+    let mut checks = Vec::with_capacity(ProofCheck::ALL.len());
+    let mut record = |check: ProofCheck, result: Result<bool>| {
+        checks.push(ProofCheckOutcome {
+            check,
+            status: match result {
+                Ok(true) => CheckStatus::Passed,
+                Ok(false) => CheckStatus::Skipped,
+                Err(error) => CheckStatus::Failed(error),
+            },
+        });
+    };
+    let jws = match parse_proof(proof, policy) {
+        Ok(jws) => jws,
+        Err(error) => {
+            record(ProofCheck::Format, Err(error));
+            return ProofReport::ending(checks);
+        }
+    };
+    record(ProofCheck::Format, Ok(true));
+    let header = jws.header();
+    record(ProofCheck::Typ, check_typ(header).map(|()| true));
+    record(ProofCheck::Crit, check_crit(header).map(|()| true));
+    let alg = allowed_algorithm(jws.alg(), policy);
+    // Without an allowed alg, the jwk can still be checked for being a
+    // public key, not for fitting the algorithm.
+    let (key, key_result) = match &alg {
+        Ok(alg) => match proof_key(header, *alg) {
+            Ok(jwk) => (Some(jwk), Ok(true)),
+            Err(error) => (None, Err(error)),
+        },
+        Err(_) => match public_jwk(header) {
+            Ok(jwk) => (Some(jwk), Ok(false)),
+            Err(error) => (None, Err(error)),
+        },
+    };
+    let key_fits = matches!(key_result, Ok(true));
+    record(ProofCheck::Alg, alg.clone().map(|_| true));
+    record(ProofCheck::Jwk, key_result);
+    let signature = match (&alg, &key) {
+        (Ok(alg), Some(jwk)) if key_fits => {
+            check_signature(provider, &jws, *alg, jwk).map(|()| true)
+        }
+        _ => Ok(false),
+    };
+    record(ProofCheck::Signature, signature);
+    let claims = match proof_claims(&jws) {
+        Ok(claims) => claims,
+        Err(error) => {
+            record(ProofCheck::Payload, Err(error));
+            return ProofReport::ending(checks);
+        }
+    };
+    record(ProofCheck::Payload, Ok(true));
+    record(ProofCheck::Jti, proof_jti(&claims).map(|_| true));
+    record(
+        ProofCheck::Htm,
+        required_string(&claims, "htm")
+            .and_then(|htm| check_htm(htm, expect.method))
+            .map(|()| true),
+    );
+    record(
+        ProofCheck::Htu,
+        required_string(&claims, "htu")
+            .and_then(|htu| check_htu(htu, expect.url))
+            .map(|()| true),
+    );
+    record(
+        ProofCheck::Iat,
+        issued_at(&claims)
+            .and_then(|iat| check_freshness(iat, expect.now, policy))
+            .map(|()| true),
+    );
+    let nonce = match expect.nonces {
+        [] => Ok(false),
+        nonces => check_nonce(&claims, nonces).map(|()| true),
+    };
+    record(ProofCheck::Nonce, nonce);
+    let ath = match expect.access_token {
+        None => Ok(false),
+        Some(token) => check_ath(&claims, token).map(|()| true),
+    };
+    record(ProofCheck::Ath, ath);
+    let binding = match (expect.jkt, &key) {
+        (Some(bound), Some(jwk)) => check_binding(&jwk.thumbprint(), Some(bound)).map(|()| true),
+        _ => Ok(false),
+    };
+    record(ProofCheck::Jkt, binding);
+    ProofReport { checks }
 }
 
 /// Records a verified proof in `cache` for its replay window; a proof seen
@@ -598,6 +777,35 @@ pub fn access_token_hash(token: &str) -> String {
     b64::encode_url(&Sha256::digest(token.as_bytes()))
 }
 
+/// The proof as a compact JWS, within the size limit.
+fn parse_proof<'a>(proof: &'a str, policy: &DpopPolicy) -> Result<UntrustedJws<'a>> {
+    if proof.len() > policy.max_proof_bytes {
+        return Err(invalid(alloc::format!(
+            "the DPoP proof is {} bytes, more than the limit of {}",
+            proof.len(),
+            policy.max_proof_bytes
+        )));
+    }
+    UntrustedJws::parse(proof, policy.max_proof_bytes).map_err(|e| {
+        invalid(alloc::format!(
+            "the DPoP proof is not a compact JWS: {}",
+            e.message()
+        ))
+    })
+}
+
+fn check_crit(header: &Map<String, Value>) -> Result<()> {
+    if header.contains_key("crit") {
+        // RFC 7515 section 4.1.11: no DPoP extension is understood here.
+        return Err(header_error(
+            "crit",
+            ClaimReason::CheckFailed,
+            "the DPoP proof names critical header extensions, which are not understood",
+        ));
+    }
+    Ok(())
+}
+
 fn check_typ(header: &Map<String, Value>) -> Result<()> {
     match header.get("typ") {
         Some(Value::String(typ)) if typ.eq_ignore_ascii_case(DPOP_TYP) => Ok(()),
@@ -640,9 +848,22 @@ fn allowed_algorithm(alg: &str, policy: &DpopPolicy) -> Result<Algorithm> {
     ))
 }
 
-/// The header's `jwk`: present, an object, a valid public key of the type
-/// `alg` needs, strong enough.
+/// The header's `jwk`: a valid public key of the type `alg` needs, strong
+/// enough.
 fn proof_key(header: &Map<String, Value>, alg: Algorithm) -> Result<Jwk> {
+    let jwk = public_jwk(header)?;
+    jwk.key().check_usable_with(alg).map_err(|e| {
+        header_error(
+            "jwk",
+            ClaimReason::CheckFailed,
+            alloc::format!("the DPoP proof's \"jwk\": {}", e.message()),
+        )
+    })?;
+    Ok(jwk)
+}
+
+/// The header's `jwk`: present, an object, a public key.
+fn public_jwk(header: &Map<String, Value>) -> Result<Jwk> {
     let Some(value) = header.get("jwk") else {
         return Err(header_error(
             "jwk",
@@ -667,21 +888,60 @@ fn proof_key(header: &Map<String, Value>, alg: Algorithm) -> Result<Jwk> {
             alloc::format!("the DPoP proof's \"jwk\" holds private key material ({member:?}): it must be a public key"),
         ));
     }
-    let jwk = Jwk::from_value(value).map_err(|e| {
+    Jwk::from_value(value).map_err(|e| {
         header_error(
             "jwk",
             ClaimReason::Invalid,
             alloc::format!("the DPoP proof's \"jwk\": {}", e.message()),
         )
-    })?;
-    jwk.key().check_usable_with(alg).map_err(|e| {
-        header_error(
-            "jwk",
+    })
+}
+
+fn check_signature(
+    provider: &dyn CryptoProvider,
+    jws: &UntrustedJws<'_>,
+    alg: Algorithm,
+    jwk: &Jwk,
+) -> Result<()> {
+    provider
+        .verify(alg, jwk.key(), jws.signing_input(), jws.signature())
+        .map_err(|e| match e.code() {
+            ErrorCode::SignatureVerificationFailed => {
+                invalid("the DPoP proof's signature does not verify with its jwk")
+            }
+            _ => invalid(alloc::format!(
+                "the DPoP proof's signature cannot be checked: {}",
+                e.message()
+            )),
+        })
+}
+
+fn proof_claims(jws: &UntrustedJws<'_>) -> Result<Map<String, Value>> {
+    jws.claims()
+        .map_err(|e| invalid(alloc::format!("the DPoP proof's payload: {}", e.message())))
+}
+
+fn proof_jti(claims: &Map<String, Value>) -> Result<&str> {
+    let jti = required_string(claims, "jti")?;
+    if jti.is_empty() || jti.len() > MAX_JTI_BYTES {
+        return Err(claim_error(
+            "jti",
+            ClaimReason::Invalid,
+            alloc::format!("\"jti\" must be 1 to {MAX_JTI_BYTES} bytes"),
+        ));
+    }
+    Ok(jti)
+}
+
+fn check_htm(htm: &str, method: &str) -> Result<()> {
+    if htm != method {
+        return Err(claim_error(
+            "htm",
             ClaimReason::CheckFailed,
-            alloc::format!("the DPoP proof's \"jwk\": {}", e.message()),
-        )
-    })?;
-    Ok(jwk)
+            alloc::format!("\"htm\" {htm:?} is not the request method {method:?}"),
+        ));
+    }
+    Ok(())
 }
 
 fn required_string<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
@@ -812,6 +1072,19 @@ fn check_ath(claims: &Map<String, Value>, token: &str) -> Result<()> {
             ClaimReason::CheckFailed,
             "the DPoP proof's \"ath\" is not the hash of the access token it came with",
         ));
+    }
+    Ok(())
+}
+
+/// The proof's key must be the one the token is bound to, when it is.
+fn check_binding(jkt: &str, bound: Option<&str>) -> Result<()> {
+    if let Some(bound) = bound {
+        if bound != jkt {
+            bail!(
+                DpopBindingMismatch,
+                "the DPoP proof's key (thumbprint {jkt}) is not the key the access token is bound to (cnf.jkt)"
+            );
+        }
     }
     Ok(())
 }

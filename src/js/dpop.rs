@@ -1,5 +1,5 @@
 //! DPoP (RFC 9449) for the npm package: `createDpopProof`,
-//! `verifyDpopProof`, and the binding check `verifyJwt` makes when given a
+//! `verifyDpopProof`, `dpopReport`, and the binding check `verifyJwt` makes when given a
 //! `dpop` option. Every rule is the core's ([`crate::dpop`]); this file only
 //! reads the options. Replay tracking stays the caller's: results carry the
 //! proof's `jti` and `iat`.
@@ -14,13 +14,13 @@ use wasm_bindgen::prelude::*;
 use super::errors::{check_size, js, JsResult};
 use super::host::{HostProvider, WasmCrypto};
 use super::keys::KeyRing;
-use super::ops::{seconds, FixedRng};
+use super::ops::{check_objects, seconds, FixedRng};
 use super::options;
 use crate::alg::Algorithm;
 use crate::crypto::CryptoProvider;
 use crate::dpop::{
-    check_request_with, confirmation_jkt, create_proof_with_public, verify_proof_with, AuthScheme,
-    DpopPolicy, DpopRequest, ProofExpectations, ProofParams, VerifiedProof,
+    check_request_with, confirmation_jkt, create_proof_with_public, report_with, verify_proof_with,
+    AuthScheme, DpopPolicy, DpopRequest, ProofExpectations, ProofParams, VerifiedProof,
 };
 use crate::error::{bail, Result};
 use crate::error::{Error, ErrorCode};
@@ -162,24 +162,72 @@ fn public_half(ring: &KeyRing, key: &Key) -> Result<Jwk> {
 pub fn verify_dpop_proof(proof: &str, options: &str, now: f64, host: &JsValue) -> JsResult<String> {
     js((|| {
         check_size(proof, "the DPoP proof")?;
-        let map = options::object(options, "the options")?;
-        let policy = policy(&map)?;
-        let (htm, htu) = (required(&map, "htm")?, required(&map, "htu")?);
-        let access_token = options::string(&map, "accessToken")?;
-        let jkt = options::string(&map, "jkt")?;
-        let nonces = nonces(&map)?;
-        let nonces: Vec<&str> = nonces.iter().map(String::as_str).collect();
-        let expect = ProofExpectations {
-            method: &htm,
-            url: &htu,
-            access_token: access_token.as_deref(),
-            jkt: jkt.as_deref(),
-            nonces: &nonces,
-            now: seconds(now)?,
-        };
-        let verified = verify_proof_with(&ProofCrypto::new(host), proof, &expect, &policy)?;
+        let request = ProofRequest::from_options(options, now)?;
+        let verified = request.with(|expect, policy| {
+            verify_proof_with(&ProofCrypto::new(host), proof, expect, policy)
+        })?;
         Ok(proof_json(&verified))
     })())
+}
+
+/// `dpopReport(proof, options)`, with `verifyDpopProof`'s options: every
+/// check of [`crate::dpop::report_with`] as `[{ check, status, code?,
+/// message?, claim?, reason? }]`, for people looking at why a proof fails.
+#[wasm_bindgen(js_name = dpopReport)]
+pub fn dpop_report(proof: &str, options: &str, now: f64, host: &JsValue) -> JsResult<JsValue> {
+    let report = js((|| {
+        check_size(proof, "the DPoP proof")?;
+        let request = ProofRequest::from_options(options, now)?;
+        Ok(request
+            .with(|expect, policy| report_with(&ProofCrypto::new(host), proof, expect, policy)))
+    })())?;
+    check_objects(
+        report
+            .checks
+            .iter()
+            .map(|outcome| (outcome.check.name(), &outcome.status)),
+    )
+}
+
+/// What `verifyDpopProof` and `dpopReport` check a proof against, read
+/// from their options.
+struct ProofRequest {
+    policy: DpopPolicy,
+    htm: String,
+    htu: String,
+    access_token: Option<String>,
+    jkt: Option<String>,
+    nonces: Vec<String>,
+    now: i64,
+}
+
+impl ProofRequest {
+    fn from_options(options: &str, now: f64) -> Result<Self> {
+        let map = options::object(options, "the options")?;
+        Ok(Self {
+            policy: policy(&map)?,
+            htm: required(&map, "htm")?,
+            htu: required(&map, "htu")?,
+            access_token: options::string(&map, "accessToken")?,
+            jkt: options::string(&map, "jkt")?,
+            nonces: nonces(&map)?,
+            now: seconds(now)?,
+        })
+    }
+
+    /// Runs `check` with the expectations borrowed from these options.
+    fn with<T>(&self, check: impl FnOnce(&ProofExpectations<'_>, &DpopPolicy) -> T) -> T {
+        let nonces: Vec<&str> = self.nonces.iter().map(String::as_str).collect();
+        let expect = ProofExpectations {
+            method: &self.htm,
+            url: &self.htu,
+            access_token: self.access_token.as_deref(),
+            jkt: self.jkt.as_deref(),
+            nonces: &nonces,
+            now: self.now,
+        };
+        check(&expect, &self.policy)
+    }
 }
 
 /// The DPoP decision of `verifyJwt` for a verified token: `cnf` is the

@@ -24,7 +24,7 @@ use crate::key::generate::{generate, KeySpec};
 use crate::key::jwk::Jwk;
 use crate::key::pem::PemFormat;
 use crate::lint::lint_claims;
-use crate::policy::{verify_with, VerifiedJwt, VerifyPolicy};
+use crate::policy::{verify_with, CheckStatus, VerifiedJwt, VerifyPolicy};
 
 /// Seconds since the epoch from the wrapper's clock or `currentDate`.
 pub fn seconds(now: f64) -> Result<i64> {
@@ -416,20 +416,6 @@ pub fn lint(payload: &str, profile: Option<String>, now: Option<f64>) -> JsResul
     serde_wasm_bindgen::to_value(&objects).map_err(JsValue::from)
 }
 
-#[derive(Serialize)]
-struct CheckObject<'a> {
-    check: &'static str,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    claim: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
-}
-
 /// `verifyReport(token, keyOrJwks, options)`: every check of
 /// [`crate::policy::report`] as `[{ check, status, code?, message?, claim?,
 /// reason? }]`, for people looking at why a token fails. Signatures are
@@ -442,16 +428,28 @@ pub fn verify_report(ring: &KeyRing, token: &str, options: &str, now: f64) -> Js
         let policy = options::verify_policy(&options::object(options, "the options")?, ring)?;
         Ok(crate::policy::report(token, ring.keys(), &policy, now))
     })())?;
+    check_objects(
+        outcomes
+            .iter()
+            .map(|outcome| (outcome.check.name(), &outcome.status)),
+    )
+}
+
+/// A report's outcomes, as named checks with their statuses, as the array
+/// of `{ check, status, code?, message?, claim?, reason? }` objects
+/// `verifyReport` and `dpopReport` return.
+pub(super) fn check_objects<'a>(
+    outcomes: impl Iterator<Item = (&'static str, &'a CheckStatus)>,
+) -> JsResult<JsValue> {
     let objects: Vec<CheckObject<'_>> = outcomes
-        .iter()
-        .map(|outcome| {
-            let (status, error) = match &outcome.status {
-                crate::policy::CheckStatus::Passed => ("passed", None),
-                crate::policy::CheckStatus::Failed(error) => ("failed", Some(error)),
+        .map(|(check, status)| {
+            let (status, error) = match status {
+                CheckStatus::Passed => ("passed", None),
+                CheckStatus::Failed(error) => ("failed", Some(error)),
                 _ => ("skipped", None),
             };
             CheckObject {
-                check: outcome.check.name(),
+                check,
                 status,
                 code: error.map(|e| e.code().as_str()),
                 message: error.map(|e| e.message()),
@@ -461,6 +459,20 @@ pub fn verify_report(ring: &KeyRing, token: &str, options: &str, now: f64) -> Js
         })
         .collect();
     serde_wasm_bindgen::to_value(&objects).map_err(JsValue::from)
+}
+
+#[derive(Serialize)]
+struct CheckObject<'a> {
+    check: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claim: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
 }
 
 /// `generateSecret(alg, { kid })`: a random HMAC secret as an `oct` JWK,

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -301,11 +302,93 @@ test('a share link carries the token and options, never a key', async () => {
   assert.doesNotMatch(hash, /c2VjcmV0|kty/);
 });
 
+test('a DPoP proof made for a generated P-256 key checks out, and fails its htu check for another URL', async () => {
+  await tab('keys');
+  await page.fill('#key-input', '');
+  await page.selectOption('#gen-alg', 'ES256');
+  await page.click('#gen-button');
+  await output('Thumbprint (SHA-256)').waitFor();
+  const keysThumbprint = await output('Thumbprint (SHA-256)').textContent();
+
+  // The tabs are reachable by keyboard: the arrow keys move to the DPoP tab.
+  await tab('verify');
+  await page.focus('#tab-verify');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('#tab-dpop', 'aria-selected'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-dpop');
+  assert.ok(await page.isVisible('#panel-dpop'));
+  await page.click('#dpop-use-key');
+  assert.match(await page.inputValue('#dpop-key'), /"crv": "P-256"/);
+  const token = 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+  await page.selectOption('#dpop-htm', 'POST');
+  await page.fill('#dpop-htu', 'https://api.example.com/orders');
+  await page.fill('#dpop-token', token);
+  await page.click('#dpop-make');
+  await output('DPoP proof').waitFor();
+  const proof = await output('DPoP proof').textContent();
+
+  // What RFC 9449 asks of the proof, read and checked with Node's crypto.
+  const [h, p, signature] = proof.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url'));
+  const payload = JSON.parse(Buffer.from(p, 'base64url'));
+  assert.deepEqual([header.typ, header.alg, header.jwk.kty, header.jwk.crv, 'd' in header.jwk], ['dpop+jwt', 'ES256', 'EC', 'P-256', false]);
+  assert.deepEqual([payload.htm, payload.htu], ['POST', 'https://api.example.com/orders']);
+  assert.equal(payload.ath, createHash('sha256').update(token).digest('base64url'));
+  assert.ok(Math.abs(payload.iat - Date.now() / 1000) < 60 && payload.jti.length >= 16);
+  const publicKey = createPublicKey({ key: header.jwk, format: 'jwk' });
+  assert.ok(verifySignature('sha256', Buffer.from(`${h}.${p}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url')));
+  // The jkt shown is the RFC 7638 thumbprint of the proof's key.
+  const { crv, kty, x, y } = header.jwk;
+  const jkt = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+  assert.equal(await output("Key thumbprint (jkt, for the token's cnf.jkt)").textContent(), jkt);
+  assert.equal(keysThumbprint, jkt, 'the Keys panel shows the same thumbprint');
+  assert.equal(await output('Request headers').textContent(), `Authorization: DPoP ${token}\nDPoP: ${proof}`);
+
+  // Checked against its own request: every check the request asks for passes.
+  await page.click('#dpop-to-check');
+  const result = page.locator('#dpop-checks li[data-check="result"]');
+  await result.waitFor();
+  assert.equal(await result.getAttribute('class'), 'passed');
+  const statuses = await page.$$eval('#dpop-checks li[data-check]:not([data-check="result"])',
+    (items) => Object.fromEntries(items.map((item) => [item.dataset.check, item.className])));
+  assert.deepEqual(statuses, {
+    format: 'passed', typ: 'passed', crit: 'passed', alg: 'passed', jwk: 'passed', signature: 'passed', payload: 'passed',
+    jti: 'passed', htm: 'passed', htu: 'passed', iat: 'passed', nonce: 'skipped', ath: 'passed', jkt: 'passed',
+  });
+  assert.equal(await page.textContent('#dpop-proof-jkt'), `The proof's key thumbprint (jkt): ${jkt}`);
+  await shot('dpop');
+
+  // Against another URL: the htu check fails with its code, the rest still pass.
+  await page.fill('#dpop-check-htu', 'https://api.example.com/payments');
+  await page.click('#dpop-check');
+  await page.waitForFunction(() => document.querySelector('#dpop-checks li[data-check="htu"]')?.className === 'failed');
+  const htu = await page.textContent('#dpop-checks li[data-check="htu"]');
+  assert.match(htu, /ERR_DPOP_INVALID_PROOF/);
+  assert.match(htu, /payments/);
+  assert.equal(await result.getAttribute('class'), 'failed');
+  assert.equal(await page.locator('#dpop-checks li.failed[data-check]:not([data-check="result"])').count(), 1, 'only htu fails');
+  await shot('dpop-wrong-url');
+
+  // Inline errors: no key, a public key, garbage.
+  await page.fill('#dpop-key', '');
+  await page.click('#dpop-make');
+  await page.locator('#dpop-key-error').waitFor({ state: 'visible' });
+  await page.fill('#dpop-key', JSON.stringify(header.jwk));
+  await page.click('#dpop-make');
+  await page.waitForFunction(() => /ERR_/.test(document.getElementById('dpop-key-error').textContent + document.getElementById('dpop-make-error').textContent));
+  await page.fill('#dpop-proof', 'garbage!!');
+  await page.click('#dpop-check');
+  await page.waitForFunction(() => document.querySelector('#dpop-checks li[data-check="format"]')?.className === 'failed');
+});
+
 test('the page stays on its own origin and phone-sized screens still fit', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  await tab('keys');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `horizontal overflow of ${overflow}px on a phone`);
+  for (const name of ['dpop', 'verify', 'sign', 'keys']) {
+    await tab(name);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `horizontal overflow of ${overflow}px on a phone (${name})`);
+    if (name === 'dpop') await shot('dpop-phone');
+  }
   await shot('phone');
   // Every control is labelled.
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('textarea, input, select')]

@@ -3,11 +3,12 @@
 import {
   createDpopProof,
   createDpopReplayCache,
+  dpopReport,
   generateKeyPair,
   verifyDpopProof,
   verifyJwt,
 } from 'jwt-edge';
-import type { DecodedJwt, DpopReplayCache, ErrorCode, KeyPair, VerifiedDpopProof } from 'jwt-edge';
+import type { DecodedJwt, DpopCheckOutcome, DpopReplayCache, ErrorCode, KeyPair, VerifiedDpopProof } from 'jwt-edge';
 
 export async function dpopEverything(token: string, jwks: { keys: [] }): Promise<void> {
   const pair: KeyPair = await generateKeyPair('ES256');
@@ -30,6 +31,8 @@ export async function dpopEverything(token: string, jwks: { keys: [] }): Promise
     currentDate: 1767225600,
     algorithms: ['ES256', 'EdDSA'],
   });
+  const report: DpopCheckOutcome[] = await dpopReport(proof, { htm: 'GET', htu: 'https://api.example.com/items', accessToken: token });
+  const failed: ErrorCode | undefined = report.find((outcome) => outcome.status === 'failed')?.code;
   const jti: string = checked.payload.jti;
   const jkt: string = checked.jkt;
   const cache: DpopReplayCache = createDpopReplayCache({ maxEntries: 100 });
@@ -42,5 +45,5 @@ export async function dpopEverything(token: string, jwks: { keys: [] }): Promise
   const bound: string | undefined = verified.dpop?.jkt;
   await verifyJwt(token, jwks, { dpop: false });
   const codes: ErrorCode[] = ['ERR_DPOP_INVALID_PROOF', 'ERR_DPOP_PROOF_REQUIRED', 'ERR_DPOP_REPLAY', 'ERR_DPOP_NONCE_REQUIRED', 'ERR_DPOP_BINDING_MISMATCH'];
-  void [jti, jkt, size, bound, codes];
+  void [jti, jkt, size, bound, codes, failed];
 }
