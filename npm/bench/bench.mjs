@@ -8,34 +8,9 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import * as jose from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
 import * as je from '../../pkg/node.mjs';
+import { compare, ROUNDS, ROUND_MS } from './measure.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 300);
 const ALGORITHMS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA', 'HS256'];
-
-async function rate(fn) {
-  let ops = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    for (let i = 0; i < 8; i++) await fn();
-    ops += 8;
-    elapsed = performance.now() - started;
-  } while (elapsed < ROUND_MS);
-  return (ops * 1000) / elapsed;
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-/** Median ops/sec of each contender, rounds interleaved so that drift hits all alike. */
-async function compare(contenders) {
-  const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
-  for (const fn of Object.values(contenders)) await rate(fn); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, fn] of Object.entries(contenders)) samples[name].push(await rate(fn));
-  }
-  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
-}
 
 async function setup(alg) {
   const claims = { iss: 'https://issuer.example', sub: 'alice', aud: 'api', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 };

@@ -6,35 +6,11 @@
 import * as je from 'jwt-edge';
 import * as jose from 'jose';
 import { FIXTURES } from './fixtures.js';
+import { compare, ROUNDS, ROUND_MS } from './measure.mjs';
 
-const ROUNDS = 7;
-const ROUND_MS = 300;
 const FAMILY = { RS256: 'rsa', PS256: 'rsa', ES256: 'p256', ES384: 'p384', EdDSA: 'ed25519' };
 
 const runtime = globalThis.Deno ? `Deno ${Deno.version.deno}` : globalThis.Bun ? `Bun ${Bun.version}` : `Node ${process.version}`;
-
-async function rate(fn) {
-  let ops = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    for (let i = 0; i < 8; i++) await fn();
-    ops += 8;
-    elapsed = performance.now() - started;
-  } while (elapsed < ROUND_MS);
-  return (ops * 1000) / elapsed;
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-async function compare(contenders) {
-  const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
-  for (const fn of Object.values(contenders)) await rate(fn);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, fn] of Object.entries(contenders)) samples[name].push(await rate(fn));
-  }
-  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
-}
 
 const claims = { iss: 'https://issuer.example', sub: 'alice', aud: 'api', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 };
 const rows = [];

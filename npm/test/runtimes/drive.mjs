@@ -60,7 +60,7 @@ function consumer(dir, tarball, extra = {}, dependencies = {}) {
   for (const [file, text] of Object.entries(extra)) writeFileSync(join(dir, file), text);
   execFileSync('timeout', ['120', 'npm', 'install', '--offline', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'inherit' });
   for (const file of ['suite.js', 'fixtures.js', 'run-node.mjs', 'run-bun.mjs', 'run-deno.mjs', 'worker.mjs']) cpSync(join(here, file), join(dir, file));
-  cpSync(join(root, 'npm', 'bench', 'runtime-bench.mjs'), join(dir, 'runtime-bench.mjs'));
+  for (const file of ['runtime-bench.mjs', 'measure.mjs']) cpSync(join(root, 'npm', 'bench', file), join(dir, file));
   return dir;
 }
 
