@@ -310,7 +310,7 @@ fn read_members(
         Some(other) => bail!(
             IntrospectionInvalid,
             "\"active\" must be the JSON boolean true or false, not {}",
-            json_type(&other)
+            crate::json::kind(&other)
         ),
         None => bail!(
             IntrospectionInvalid,
@@ -323,7 +323,7 @@ fn read_members(
                 bail!(
                     IntrospectionInvalid,
                     "\"{name}\" must be a number, not {}",
-                    json_type(value)
+                    crate::json::kind(value)
                 );
             }
         }
@@ -342,7 +342,7 @@ fn read_members(
                 bail!(
                     IntrospectionInvalid,
                     "\"{name}\" must be a string, not {}",
-                    json_type(value)
+                    crate::json::kind(value)
                 );
             }
         }
@@ -353,7 +353,7 @@ fn read_members(
         Some(other) => bail!(
             IntrospectionInvalid,
             "\"aud\" must be a string or an array of strings, not {}",
-            json_type(other)
+            crate::json::kind(other)
         ),
     }
     if let Some(cnf) = members.get("cnf") {
@@ -361,7 +361,7 @@ fn read_members(
             bail!(
                 IntrospectionInvalid,
                 "\"cnf\" must be an object, not {}",
-                json_type(cnf)
+                crate::json::kind(cnf)
             );
         }
     }
@@ -435,17 +435,6 @@ pub fn check_active(claims: &Map<String, Value>, expect: &Expectations, now: i64
         }
     }
     Ok(())
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// How an RFC 9701 answer is checked: signed by the authorization server
@@ -525,7 +514,7 @@ pub fn parse_jwt_response(
         Some(other) => bail!(
             IntrospectionInvalid,
             "\"token_introspection\" must be an object, not {}",
-            json_type(&other)
+            crate::json::kind(&other)
         ),
         None => bail!(
             IntrospectionInvalid,

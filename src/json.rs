@@ -9,6 +9,18 @@ use crate::error::{Error, ErrorCode, Result};
 /// hostile input from costing stack or time.
 pub const MAX_JSON_DEPTH: usize = 32;
 
+/// A JSON value's kind, for messages ("a string", "an object"...).
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Parses untrusted JSON text, reporting malformed input with `code`.
 pub fn parse(text: &str, code: ErrorCode, what: &str) -> Result<Value> {
     check_depth(text.as_bytes(), what)?;

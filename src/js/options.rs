@@ -1,7 +1,7 @@
 //! Options objects (as JSON text from the wrapper) into core structures.
 //! Names follow jose: `algorithms`, `issuer`, `audience`, `maxTokenAge`...
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use serde_json::{Map, Value};
@@ -265,22 +265,9 @@ pub fn payload(text: &str) -> Result<Map<String, Value>> {
         other => bail!(
             InvalidArgument,
             "the payload must be an object of claims, not {}",
-            kind(&other)
+            crate::json::kind(&other)
         ),
     }
-}
-
-/// A JSON value's kind, for messages.
-pub fn kind(value: &Value) -> String {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-    .to_string()
 }
 
 #[cfg(test)]
