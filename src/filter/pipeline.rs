@@ -370,6 +370,33 @@ impl Tokens<'_> {
     }
 }
 
+/// Alternatives tried in order, none valid so far: waiting for keys or an
+/// answer beats failing (the wait may make one valid), and the first
+/// failure is the one reported.
+#[derive(Default)]
+struct Alternatives {
+    failure: Option<Denial>,
+    wait: Option<Pending>,
+}
+
+impl Alternatives {
+    fn failed(&mut self, denial: Denial) {
+        self.failure.get_or_insert(denial);
+    }
+
+    fn wait(&mut self, pending: Pending) {
+        self.wait.get_or_insert(pending);
+    }
+
+    fn outcome(self) -> Check {
+        match (self.wait, self.failure) {
+            (Some(pending), _) => Check::Wait(pending),
+            (None, Some(denial)) => Check::Failed(denial),
+            (None, None) => Check::Missing,
+        }
+    }
+}
+
 /// One request's checks.
 struct Session<'s, 'c, 'a> {
     env: &'s Env<'c, 'a>,
@@ -398,25 +425,16 @@ impl Session<'_, '_, '_> {
         match requirement {
             Requirement::Provider(index) => self.check_provider(*index),
             Requirement::Any(list) => {
-                let mut failure = None;
-                let mut wait = None;
+                let mut tried = Alternatives::default();
                 for item in list {
                     match self.check(item) {
                         Check::Valid(valid) => return Check::Valid(valid),
                         Check::Missing => {}
-                        Check::Failed(denial) => {
-                            failure.get_or_insert(denial);
-                        }
-                        Check::Wait(pending) => {
-                            wait.get_or_insert(pending);
-                        }
+                        Check::Failed(denial) => tried.failed(denial),
+                        Check::Wait(pending) => tried.wait(pending),
                     }
                 }
-                match (wait, failure) {
-                    (Some(pending), _) => Check::Wait(pending),
-                    (None, Some(denial)) => Check::Failed(denial),
-                    (None, None) => Check::Missing,
-                }
+                tried.outcome()
             }
             Requirement::All(list) => {
                 let mut all = Vec::new();
@@ -480,24 +498,15 @@ impl Session<'_, '_, '_> {
             Some(c) => c.providers.clone(),
             None => return Check::Missing,
         };
-        let mut failure = None;
-        let mut wait = None;
+        let mut tried = Alternatives::default();
         for provider in providers {
             match self.verdict(provider, candidate) {
                 Verdict::Valid(_) => return Check::Valid(std::vec![(provider, candidate)]),
-                Verdict::Failed(denial) => {
-                    failure.get_or_insert(denial);
-                }
-                Verdict::Wait(pending) => {
-                    wait.get_or_insert(pending);
-                }
+                Verdict::Failed(denial) => tried.failed(denial),
+                Verdict::Wait(pending) => tried.wait(pending),
             }
         }
-        match (wait, failure) {
-            (Some(pending), _) => Check::Wait(pending),
-            (None, Some(denial)) => Check::Failed(denial),
-            (None, None) => Check::Missing,
-        }
+        tried.outcome()
     }
 
     /// Checks that every token of the request is valid for some provider
