@@ -653,7 +653,8 @@ async function makeProof() {
     lastProof = { proof, htm, htu, accessToken, jkt: accessToken ? jkt : '' };
     $('dpop-to-check').disabled = false;
   } catch (error) {
-    const keyProblem = error && /JWK|PEM|DER|KEY/.test(error.code ?? '');
+    // A public key or a secret is refused by the core: say so at the key.
+    const keyProblem = error && (/JWK|PEM|DER|KEY/.test(error.code ?? '') || !('d' in jwk));
     showError(keyProblem ? 'dpop-key-error' : 'dpop-make-error', error);
   }
 }
