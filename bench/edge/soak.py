@@ -212,7 +212,7 @@ class JwksServer:
                 self.end_headers()
                 self.wfile.write(body)
                 if status == 200:
-                    kids = frozenset(json.loads(body)["keys"][i]["kid"] for i in range(len(json.loads(body)["keys"])))
+                    kids = frozenset(key["kid"] for key in json.loads(body)["keys"])
                     server.answers.append((server.clock(), kids))
 
         http.server.ThreadingHTTPServer.allow_reuse_address = True
@@ -597,7 +597,8 @@ def report(result: dict) -> tuple[str, list[str]]:
     lines += ["", f"Requests/s per {BUCKET_S} s: " + ", ".join(f"{at:.0f}s {rate:,.0f}" for at, rate in
                                                             result["rps_per_10s"]),
               f"(median {result['median_rps']:,.0f}/s"
-              + (f"; lowest in the 20 s after an outage {result['worst_rps_after_outage']:,.0f}/s"
+              + (f"; lowest in the 20 s after an outage {result['worst_rps_after_outage']:,.0f}/s, "
+                 f"{result['worst_rps_after_outage'] / max(result['median_rps'], 1):.0%} of the median"
                  if result["worst_rps_after_outage"] is not None else "; no outage in this run")
               + (f"; latency p50 {lat[0]:.1f} ms, p99 {lat[1]:.1f} ms" if lat else "") + ")"]
     if result["errors"]:
