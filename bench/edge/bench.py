@@ -26,7 +26,8 @@ Groups:
 
 Before measuring, every Envoy must answer 200 to the valid token and 401/403
 to a wrong one (a missing scope for the scope pairs), so a misconfigured
-peer cannot win; a refused request during a round stops the run.
+peer cannot win; a refused request during a round voids the group (named
+under the table, exit status 1).
 
 wrk runs on core 0 and every Envoy on core 1 (taskset / sched_setaffinity)
 when the machine allows; the output says whether it did.
@@ -285,8 +286,13 @@ class StandInIntrospection:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            # Envoy opens a connection per concurrent call: socketserver's
+            # backlog of 5 would refuse some (503s, not a figure).
+            request_queue_size = 1024
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -568,8 +574,15 @@ def main() -> int:
     started = time.monotonic()
     load_before = os.getloadavg()
     groups = [g for g in build_groups(args) if not args.only or args.only in g.title]
+    failed = []
     for group in groups:
-        group.run(args, pin)
+        try:
+            group.run(args, pin)
+        except (RuntimeError, subprocess.SubprocessError, OSError) as error:
+            # A misconfigured or refusing member voids its group, not the run.
+            print(f"  FAILED: {error}", file=sys.stderr, flush=True)
+            failed.append((group.title, str(error).splitlines()[0]))
+    groups = [g for g in groups if g.title not in dict(failed)]
     elapsed = time.monotonic() - started
     load_after = os.getloadavg()
 
@@ -579,6 +592,8 @@ def main() -> int:
     machine = {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "pinned": pin, "pinning": pin_note,
                "loadavg_1m_before": load_before[0], "loadavg_1m_after": load_after[0]}
     rendered = table(groups)
+    if failed:
+        rendered += "\n" + "\n".join(f"Not measured: {title}: {why}" for title, why in failed) + "\n"
     footer = (
         f"\n`{command}`: {args.rounds} rounds of {args.duration:g} s per Envoy (after a {WARM_UP_SECONDS} s "
         f"warm-up), the members of a group in rotated order each round; wrk 1 thread, {args.connections} "
@@ -612,8 +627,9 @@ def main() -> int:
                 **({"ratio_cpu_per_request": g.ratios("cpu_us_per_request"), "ratio_rps": g.ratios("rps")}
                    if g.pair else {}),
             } for g in groups],
+            "failed": [{"group": title, "error": why} for title, why in failed],
         }, indent=1))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
