@@ -444,6 +444,37 @@ def judge(tally: Tally, ring: KeyRing, server: JwksServer, outages: list) -> dic
     return {"per_class": per_class, "wrong": wrong, "windows": windows, "examples": sorted(examples)[:20]}
 
 
+def check_judge():
+    """The judge on made-up outcomes, before any figure rests on it: each
+    kind of wrong decision must be counted as wrong, each window as a
+    window (a judge that never fails would make the soak pass anything)."""
+    now = [0.0]
+    ring = KeyRing(lambda: now[0])
+    server = JwksServer.__new__(JwksServer)  # its record only, no socket
+    server.answers = [(0.5, frozenset(k.kid for k in ring.keys))]
+    now[0] = 30.0
+    ring.rotate()
+    server.answers.append((30.2, frozenset(k.kid for k in ring.published())))
+    new, removed = ring.keys[-1].kid, ring.keys[0].kid
+    tally = Tally()
+    for kind, kid, sent, status, count in [
+        ("expired", new, 40.0, 200, 1),             # wrong, always
+        ("valid_newest", new, 30.1, 401, 2),         # window: before its first fetch
+        ("valid_newest", new, 32.0, 401, 3),         # wrong: fetched 1.8 s before
+        ("removed_key", removed, 30.5, 200, 4),      # window: within the slack
+        ("removed_key", removed, 35.0, 200, 5),      # wrong: fetched without it
+        ("missing_scope", new, 35.0, 403, 6),        # right
+    ]:
+        tally.outcomes[(kind, kid, int(sent / SLOT_S), status)] += count
+    verdicts = judge(tally, ring, server, [])
+    expected_wrong = {"expired allowed": 1, "valid token denied (401)": 3,
+                      "removed key allowed after a fetch without it": 5}
+    expected_windows = {"valid token denied: new key, before its first fetch (refetch or refresh)": 2,
+                        "removed key allowed before the next fetch": 4}
+    if dict(verdicts["wrong"]) != expected_wrong or dict(verdicts["windows"]) != expected_windows:
+        raise RuntimeError(f"the judge is wrong: {dict(verdicts['wrong'])} {dict(verdicts['windows'])}")
+
+
 # ---------------------------------------------------------------- main ----
 
 
@@ -524,8 +555,9 @@ async def soak(args) -> dict:
                    for b in range(int(end // BUCKET_S))]
         rates = [rate for _, rate in buckets]
         median_rate = statistics.median(rates) if rates else 0.0
+        # The buckets overlapping the 20 s after an outage's end.
         after_outage = [rate for at, rate in buckets
-                        if any(e <= at < e + 2 * BUCKET_S for _, e, _ in outages)]
+                        if any(at + BUCKET_S > e and at < e + 2 * BUCKET_S for _, e, _ in outages if e < end)]
         worst_after_outage = min(after_outage) if after_outage else None
 
         result.update({
@@ -599,7 +631,7 @@ def report(result: dict) -> tuple[str, list[str]]:
               f"(median {result['median_rps']:,.0f}/s"
               + (f"; lowest in the 20 s after an outage {result['worst_rps_after_outage']:,.0f}/s, "
                  f"{result['worst_rps_after_outage'] / max(result['median_rps'], 1):.0%} of the median"
-                 if result["worst_rps_after_outage"] is not None else "; no outage in this run")
+                 if result["worst_rps_after_outage"] is not None else "; no full bucket after an outage")
               + (f"; latency p50 {lat[0]:.1f} ms, p99 {lat[1]:.1f} ms" if lat else "") + ")"]
     if result["errors"]:
         lines += ["", "Load generator errors: " + ", ".join(f"{k}: {v}" for k, v in result["errors"].items())]
@@ -631,6 +663,7 @@ def main() -> int:
     if not harness.WASM.exists():
         print(f"{harness.WASM} is missing: run make build-edge", file=sys.stderr)
         return 2
+    check_judge()
     print(f"soak: {args.seconds:g} s; keys rotate every {ROTATE_EVERY_S} s, the JWKS server is down "
           f"{OUTAGE_LENGTH_S} s every {OUTAGE_EVERY_S} s from {OUTAGE_FIRST_S} s", flush=True)
     result = asyncio.run(soak(args))
