@@ -545,6 +545,28 @@ def table(groups: list[Group]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def targets(groups: list[Group]) -> str:
+    """Issue 15's targets against this run's medians (read, never enforced)."""
+    lines = []
+    for group in groups:
+        if group.pair is None:
+            continue
+        edge = group.members[group.pair[0]]
+        cpu = statistics.median(group.ratios("cpu_us_per_request"))
+        rps = statistics.median(group.ratios("rps"))
+        if edge.name.startswith("jwt-edge, scopes"):
+            lines.append(f"- scope rule, {edge.alg} {edge.cache}: jwt-edge at least as fast as jwt_authn + RBAC "
+                         f"(CPU ratio <= 1): {'met' if cpu <= 1 else 'not met'} ({cpu:.2f})")
+        elif edge.cache == "no cache":
+            lines.append(f"- raw, {edge.alg} no cache: at least 0.95x jwt_authn's requests/s: "
+                         f"{'met' if rps >= 0.95 else 'not met'} ({rps:.2f})")
+        if group.floor is not None:
+            above = statistics.median(group.above_floor(edge))
+            lines.append(f"- cached path, {edge.alg}: within 3 µs of the do-nothing filter: "
+                         f"{'met' if above <= 3 else 'not met'} ({above:+.1f} µs)")
+    return ("\nIssue 15's targets, medians of this run:\n\n" + "\n".join(lines) + "\n") if lines else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=5, help="seconds per member per round (default 5)")
@@ -606,6 +628,7 @@ def main() -> int:
         f"above 1 favour jwt-edge). \"Above the do-nothing filter\": per round, the row's CPU per request "
         f"minus the do-nothing proxy-wasm filter's in the same group.\n"
     )
+    footer += targets(groups)
     print()
     print(rendered)
     print(footer)
