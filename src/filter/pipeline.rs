@@ -3,7 +3,7 @@
 //! the glue feeds it the request and applies the [`Outcome`].
 
 use std::rc::Rc;
-use std::string::{String, ToString};
+use std::string::String;
 use std::vec::Vec;
 
 use crate::crypto::CryptoProvider;
@@ -633,7 +633,8 @@ impl Session<'_, '_, '_> {
         let Some(found) = self.tokens.candidates.get(candidate) else {
             return Verdict::Failed(Denial::keys_unavailable("?"));
         };
-        let place = found.places.first().map(ToString::to_string);
+        // Named (formatted) only if the verdict is a failure.
+        let place = found.places.first().copied();
         let verdict = match verify(
             self.env,
             self.caches,
