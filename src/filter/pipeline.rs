@@ -127,8 +127,9 @@ enum Check {
 /// (provider, token) pair is verified at most once per request.
 struct Tokens<'c> {
     candidates: Vec<Candidate<'c>>,
-    /// Per candidate, the verdicts reached so far.
-    verdicts: Vec<Vec<(usize, Verdict)>>,
+    /// The verdicts reached so far: (candidate, provider, verdict). One
+    /// list for the request (most have one token and one provider).
+    verdicts: Vec<(usize, usize, Verdict)>,
 }
 
 /// Decides what happens to `request`.
@@ -148,22 +149,21 @@ pub fn decide<'c>(
     let Some((_, rule)) = request::find_rule(env.config, &method, &path) else {
         return Outcome::Deny(Denial::no_rule());
     };
-    let remove: Vec<&'c str> = env
-        .config
-        .output_headers
-        .iter()
-        .map(String::as_str)
-        .collect();
     let Some(requirement) = &rule.requires else {
         return Outcome::Allow {
-            remove,
+            remove: env
+                .config
+                .output_headers
+                .iter()
+                .map(String::as_str)
+                .collect(),
             set: Vec::new(),
         };
     };
     let candidates = request::collect_tokens(env.config, &rule.providers, request, &path);
     let mut tokens = Tokens {
-        verdicts: candidates.iter().map(|_| Vec::new()).collect(),
         candidates,
+        verdicts: Vec::new(),
     };
     let mut session = Session {
         env,
@@ -211,7 +211,7 @@ pub fn decide<'c>(
     if let Err(denial) = remember_proofs(env, &tokens.candidates, &proofs) {
         return Outcome::Deny(denial);
     }
-    allow(env, &tokens.candidates, &verified, &path, request, remove)
+    allow(env, &tokens.candidates, &verified, &path, request)
 }
 
 /// The outcome of a request that must wait.
@@ -264,15 +264,18 @@ fn remember_proofs(
 
 /// The request passes: the claim headers of every verified token, and for
 /// `forward: false` providers the token taken out of every place it was in.
+/// Every output header not set is removed (no client may forge one).
 fn allow<'c>(
     env: &Env<'c, '_>,
     candidates: &[Candidate<'c>],
     verified: &[(usize, usize, Rc<Verified>)],
     path: &str,
     request: &dyn Request,
-    mut remove: Vec<&'c str>,
 ) -> Outcome<'c> {
     let mut set = Vec::new();
+    // Removals besides the output headers (empty, unallocated, for most
+    // requests).
+    let mut remove: Vec<&'c str> = Vec::new();
     let mut strip_params: Vec<(&'c str, &str)> = Vec::new();
     let mut strip_cookies: Vec<(&'c str, &str)> = Vec::new();
     for (index, candidate, verified) in verified {
@@ -327,8 +330,19 @@ fn allow<'c>(
             None => {}
         }
     }
-    // Headers about to be set need no removal first.
-    remove.retain(|name| !set.iter().any(|(set_name, _)| set_name == name));
+    // Headers about to be set need no removal first: when the claim
+    // headers are all set, the list stays unallocated.
+    let is_set = |name: &&str| set.iter().any(|(set_name, _)| set_name == name);
+    let remove: Vec<&'c str> =
+        env.config
+            .output_headers
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !is_set(name))
+            .chain(remove.into_iter().filter(|name| {
+                !is_set(name) && !env.config.output_headers.iter().any(|o| o == name)
+            }))
+            .collect();
     Outcome::Allow { remove, set }
 }
 
@@ -361,10 +375,11 @@ impl Tokens<'_> {
     /// The verified token of a (provider, candidate) pair already judged valid.
     fn valid(&self, provider: usize, candidate: usize) -> Option<Rc<Verified>> {
         self.verdicts
-            .get(candidate)?
             .iter()
-            .find_map(|(p, verdict)| match verdict {
-                Verdict::Valid(verified) if *p == provider => Some(Rc::clone(verified)),
+            .find_map(|(c, p, verdict)| match verdict {
+                Verdict::Valid(verified) if *c == candidate && *p == provider => {
+                    Some(Rc::clone(verified))
+                }
                 _ => None,
             })
     }
@@ -622,11 +637,11 @@ impl Session<'_, '_, '_> {
 
     /// `candidate` verified by `provider`, once per request.
     fn verdict(&mut self, provider: usize, candidate: usize) -> Verdict {
-        if let Some((_, verdict)) = self
+        if let Some((_, _, verdict)) = self
             .tokens
             .verdicts
-            .get(candidate)
-            .and_then(|verdicts| verdicts.iter().find(|(p, _)| *p == provider))
+            .iter()
+            .find(|(c, p, _)| *c == candidate && *p == provider)
         {
             return verdict.clone();
         }
@@ -654,9 +669,9 @@ impl Session<'_, '_, '_> {
             (Verdict::Failed(denial), Some(place)) => Verdict::Failed(denial.at(place)),
             (verdict, _) => verdict,
         };
-        if let Some(verdicts) = self.tokens.verdicts.get_mut(candidate) {
-            verdicts.push((provider, verdict.clone()));
-        }
+        self.tokens
+            .verdicts
+            .push((candidate, provider, verdict.clone()));
         verdict
     }
 }
