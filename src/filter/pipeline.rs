@@ -2,6 +2,7 @@
 //! core), scope and claim checks, and the headers for the upstream. Pure:
 //! the glue feeds it the request and applies the [`Outcome`].
 
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::string::String;
 use std::vec::Vec;
@@ -13,8 +14,8 @@ use crate::gateway;
 use crate::introspection::{self, Expectations};
 use crate::policy::{self, Keys};
 
-use super::cache::{self, TokenCache, Verified};
-use super::config::{Config, KeySource, Requirement, Rule};
+use super::cache::{self, ClaimHeaders, TokenCache, Verified};
+use super::config::{Config, KeySource, Provider, Requirement, Rule};
 use super::remote::RemoteKeys;
 use super::request::{self, Candidate, Place, Request};
 use super::respond::{claim_header_value, header_value_ok, Denial};
@@ -282,11 +283,9 @@ fn allow<'c>(
         let Some(provider) = env.config.providers.get(*index) else {
             continue;
         };
-        for (header, claim) in &provider.claim_to_headers {
-            if let Some(value) =
-                gateway::claim_at_path(&verified.claims, claim).and_then(claim_header_value)
-            {
-                set.push((header.as_str(), value));
+        for (position, value) in claim_headers(*index, provider, verified).iter() {
+            if let Some((header, _)) = provider.claim_to_headers.get(*position) {
+                set.push((header.as_str(), value.clone()));
             }
         }
         if let Some(header) = &provider.forward_payload_header {
@@ -344,6 +343,35 @@ fn allow<'c>(
             }))
             .collect();
     Outcome::Allow { remove, set }
+}
+
+/// `provider`'s claim header values for a token it verified: worked out
+/// once per token and kept with it (a cache hit reuses them).
+fn claim_headers<'v>(
+    index: usize,
+    provider: &Provider,
+    verified: &'v Verified,
+) -> Cow<'v, [(usize, String)]> {
+    let work_out = || ClaimHeaders {
+        provider: index,
+        values: provider
+            .claim_to_headers
+            .iter()
+            .enumerate()
+            .filter_map(|(position, (_, claim))| {
+                gateway::claim_at_path(&verified.claims, claim)
+                    .and_then(claim_header_value)
+                    .map(|value| (position, value))
+            })
+            .collect(),
+    };
+    let kept = verified.claim_headers.get_or_init(work_out);
+    if kept.provider == index {
+        Cow::Borrowed(&kept.values)
+    } else {
+        // Another provider's (never expected: caches are per provider).
+        Cow::Owned(work_out().values)
+    }
 }
 
 /// Scopes and claims: one verified token must satisfy all of them.
@@ -784,10 +812,7 @@ fn verify_jwt(
         Err(error) => return Verdict::Failed(Denial::invalid(&error)),
     };
     let until = cache::valid_until(&verified.payload, provider.policy.max_token_age);
-    let verified = Rc::new(Verified {
-        claims: verified.payload,
-        payload_segment,
-    });
+    let verified = Rc::new(Verified::new(verified.payload, payload_segment));
     if let (Some(until), Some(cache)) = (until, caches.get_mut(index)) {
         cache.insert(token, Rc::clone(&verified), until, env.now);
     }

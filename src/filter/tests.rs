@@ -450,14 +450,28 @@ fn decisions_and_headers() {
         Some(good.split('.').nth(1).unwrap())
     );
 
-    // Second time from the cache.
-    let (_, trace) = run(
+    // Second time from the cache, with the same headers (kept with the
+    // cached token), a forged one still removed.
+    let (outcome, trace) = run(
         &config,
         &mut caches,
-        &req("GET", "/api/x", &[("authorization", &bearer)]),
+        &req(
+            "GET",
+            "/api/x",
+            &[("authorization", &bearer), ("x-org", "evil")],
+        ),
         NOW + 1,
     );
     assert_eq!(trace.cache_hits, 1);
+    let Outcome::Allow {
+        remove: cached_remove,
+        set: cached_set,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(cached_set, set);
+    assert_eq!(cached_remove, remove);
     // ...but never past exp, even within the clock skew.
     let (outcome, trace) = run(
         &config,
@@ -1552,10 +1566,10 @@ fn active_claims(extra: Value) -> Rc<super::cache::Verified> {
     for (k, v) in extra.as_object().unwrap() {
         claims[k] = v.clone();
     }
-    Rc::new(super::cache::Verified {
-        claims: claims.as_object().unwrap().clone(),
-        payload_segment: String::new(),
-    })
+    Rc::new(super::cache::Verified::new(
+        claims.as_object().unwrap().clone(),
+        String::new(),
+    ))
 }
 
 fn run_introspected<'c>(
