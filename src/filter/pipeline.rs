@@ -113,8 +113,10 @@ enum Verdict {
     Wait(Pending),
 }
 
-/// A token verified by a provider: (provider, candidate) indices.
-type Pair = (usize, usize);
+/// A token verified by a provider: (provider, candidate) indices and what
+/// the verification left. Carried along, so that the rule checks and the
+/// headers need no second list nor lookup.
+type Pair = (usize, usize, Rc<Verified>);
 
 /// How a requirement's check of the request went.
 enum Check {
@@ -196,15 +198,7 @@ pub fn decide<'c>(
         }
     }
     let proofs = core::mem::take(&mut session.proofs);
-    let verified: Vec<(usize, usize, Rc<Verified>)> = valid
-        .iter()
-        .filter_map(|&(provider, candidate)| {
-            tokens
-                .valid(provider, candidate)
-                .map(|verified| (provider, candidate, verified))
-        })
-        .collect();
-    if let Err(denial) = check_rule(rule, &verified) {
+    if let Err(denial) = check_rule(rule, &valid) {
         return Outcome::Deny(denial);
     }
     // Last, so that a request refused for another reason (or paused to
@@ -212,7 +206,7 @@ pub fn decide<'c>(
     if let Err(denial) = remember_proofs(env, &tokens.candidates, &proofs) {
         return Outcome::Deny(denial);
     }
-    allow(env, &tokens.candidates, &verified, &path, request)
+    allow(env, &tokens.candidates, &valid, &path, request)
 }
 
 /// The outcome of a request that must wait.
@@ -269,7 +263,7 @@ fn remember_proofs(
 fn allow<'c>(
     env: &Env<'c, '_>,
     candidates: &[Candidate<'c>],
-    verified: &[(usize, usize, Rc<Verified>)],
+    verified: &[Pair],
     path: &str,
     request: &dyn Request,
 ) -> Outcome<'c> {
@@ -375,7 +369,7 @@ fn claim_headers<'v>(
 }
 
 /// Scopes and claims: one verified token must satisfy all of them.
-fn check_rule(rule: &Rule, verified: &[(usize, usize, Rc<Verified>)]) -> Result<(), Denial> {
+fn check_rule(rule: &Rule, verified: &[Pair]) -> Result<(), Denial> {
     if rule.scopes.is_empty() && rule.claims.is_empty() {
         return Ok(());
     }
@@ -396,20 +390,6 @@ fn check_rule(rule: &Rule, verified: &[(usize, usize, Rc<Verified>)]) -> Result<
     match first_error {
         Some(error) => Err(Denial::insufficient(&error, &rule.scopes)),
         None => Err(Denial::missing("this route needs a bearer token")),
-    }
-}
-
-impl Tokens<'_> {
-    /// The verified token of a (provider, candidate) pair already judged valid.
-    fn valid(&self, provider: usize, candidate: usize) -> Option<Rc<Verified>> {
-        self.verdicts
-            .iter()
-            .find_map(|(c, p, verdict)| match verdict {
-                Verdict::Valid(verified) if *c == candidate && *p == provider => {
-                    Some(Rc::clone(verified))
-                }
-                _ => None,
-            })
     }
 }
 
@@ -522,7 +502,7 @@ impl Session<'_, '_, '_> {
                 continue;
             }
             match self.verdict(index, candidate) {
-                Verdict::Valid(_) => valid.push((index, candidate)),
+                Verdict::Valid(verified) => valid.push((index, candidate, verified)),
                 Verdict::Failed(denial) => return Check::Failed(denial),
                 Verdict::Wait(pending) => return Check::Wait(pending),
             }
@@ -544,7 +524,9 @@ impl Session<'_, '_, '_> {
         let mut tried = Alternatives::default();
         for provider in providers {
             match self.verdict(provider, candidate) {
-                Verdict::Valid(_) => return Check::Valid(std::vec![(provider, candidate)]),
+                Verdict::Valid(verified) => {
+                    return Check::Valid(std::vec![(provider, candidate, verified)])
+                }
                 Verdict::Failed(denial) => tried.failed(denial),
                 Verdict::Wait(pending) => tried.wait(pending),
             }
@@ -556,7 +538,7 @@ impl Session<'_, '_, '_> {
     /// reading it, adding the pairs found to `valid`.
     fn every_token_valid(&mut self, valid: &mut Vec<Pair>) -> Result<(), Check> {
         for candidate in 0..self.tokens.candidates.len() {
-            if valid.iter().any(|(_, c)| *c == candidate) {
+            if valid.iter().any(|(_, c, _)| *c == candidate) {
                 continue;
             }
             match self.first_valid(candidate) {
