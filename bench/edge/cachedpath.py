@@ -115,10 +115,12 @@ def main() -> int:
     token = key.sign({"iss": ISSUER, "aud": AUDIENCE, "sub": "bench-user", "scope": "read write",
                       "iat": now, "exp": now + 24 * 3600})
     builds = [entry.split("=", 1) for entry in args.edge] or [["jwt-edge", str(harness.WASM)]]
-    variants = [("noop", [harness.wasm_filter({}, args.noop_wasm)], None)]
+    # Every Envoy gets the same request, token included: the floor's too
+    # (it ignores the token, but Envoy still reads its bytes).
+    variants = [("noop", [harness.wasm_filter({}, args.noop_wasm)], token)]
     if args.floor:
         variants.append(("floor", [harness.wasm_filter({"rules": [{"match": {"prefix": "/"}}]},
-                                                       Path(builds[0][1]))], None))
+                                                       Path(builds[0][1]))], token))
     for label, wasm in builds:
         variants.append((label, [harness.wasm_filter(edge_config(keys, args.scope), Path(wasm))], token))
 
