@@ -13,6 +13,7 @@
 //! own work). Tokens over [`MAX_CACHED_TOKEN_BYTES`] are not cached, which
 //! bounds the memory.
 
+use core::cell::OnceCell;
 use core::hash::{BuildHasherDefault, Hasher};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -116,6 +117,31 @@ pub struct Verified {
     pub claims: Map<String, Value>,
     /// The base64url payload segment, as received.
     pub payload_segment: String,
+    /// The `claim_to_headers` values of the provider that verified it,
+    /// worked out on first use: the claims never change, so a cache hit
+    /// reuses them instead of looking the claims up again.
+    pub claim_headers: OnceCell<ClaimHeaders>,
+}
+
+/// A provider's claim header values for one token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimHeaders {
+    /// The provider (index) whose `claim_to_headers` these follow.
+    pub provider: usize,
+    /// (position in `claim_to_headers`, header value), for the claims
+    /// the token has with a value a header can carry.
+    pub values: Vec<(usize, String)>,
+}
+
+impl Verified {
+    /// A token's claims and payload segment; claim headers not worked out yet.
+    pub fn new(claims: Map<String, Value>, payload_segment: String) -> Self {
+        Self {
+            claims,
+            payload_segment,
+            claim_headers: OnceCell::new(),
+        }
+    }
 }
 
 struct Entry {
@@ -274,10 +300,7 @@ mod tests {
     use serde_json::json;
 
     fn verified(n: u32) -> Rc<Verified> {
-        Rc::new(Verified {
-            claims: Map::new(),
-            payload_segment: std::format!("p{n}"),
-        })
+        Rc::new(Verified::new(Map::new(), std::format!("p{n}")))
     }
 
     #[test]

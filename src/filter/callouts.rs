@@ -89,10 +89,7 @@ pub fn lookup(
             if flight.is_none() {
                 counts.hits.set(counts.hits.get() + 1);
             }
-            Introspected::Active(Rc::new(Verified {
-                claims,
-                payload_segment: String::new(),
-            }))
+            Introspected::Active(Rc::new(Verified::new(claims, String::new())))
         }
         Lookup::Use(Introspection::Inactive) => {
             if flight.is_none() {

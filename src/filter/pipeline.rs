@@ -2,8 +2,9 @@
 //! core), scope and claim checks, and the headers for the upstream. Pure:
 //! the glue feeds it the request and applies the [`Outcome`].
 
+use std::borrow::Cow;
 use std::rc::Rc;
-use std::string::{String, ToString};
+use std::string::String;
 use std::vec::Vec;
 
 use crate::crypto::CryptoProvider;
@@ -13,8 +14,8 @@ use crate::gateway;
 use crate::introspection::{self, Expectations};
 use crate::policy::{self, Keys};
 
-use super::cache::{self, TokenCache, Verified};
-use super::config::{Config, KeySource, Requirement, Rule};
+use super::cache::{self, ClaimHeaders, TokenCache, Verified};
+use super::config::{Config, KeySource, Provider, Requirement, Rule};
 use super::remote::RemoteKeys;
 use super::request::{self, Candidate, Place, Request};
 use super::respond::{claim_header_value, header_value_ok, Denial};
@@ -112,8 +113,10 @@ enum Verdict {
     Wait(Pending),
 }
 
-/// A token verified by a provider: (provider, candidate) indices.
-type Pair = (usize, usize);
+/// A token verified by a provider: (provider, candidate) indices and what
+/// the verification left. Carried along, so that the rule checks and the
+/// headers need no second list nor lookup.
+type Pair = (usize, usize, Rc<Verified>);
 
 /// How a requirement's check of the request went.
 enum Check {
@@ -127,8 +130,9 @@ enum Check {
 /// (provider, token) pair is verified at most once per request.
 struct Tokens<'c> {
     candidates: Vec<Candidate<'c>>,
-    /// Per candidate, the verdicts reached so far.
-    verdicts: Vec<Vec<(usize, Verdict)>>,
+    /// The verdicts reached so far: (candidate, provider, verdict). One
+    /// list for the request (most have one token and one provider).
+    verdicts: Vec<(usize, usize, Verdict)>,
 }
 
 /// Decides what happens to `request`.
@@ -148,22 +152,21 @@ pub fn decide<'c>(
     let Some((_, rule)) = request::find_rule(env.config, &method, &path) else {
         return Outcome::Deny(Denial::no_rule());
     };
-    let remove: Vec<&'c str> = env
-        .config
-        .output_headers
-        .iter()
-        .map(String::as_str)
-        .collect();
     let Some(requirement) = &rule.requires else {
         return Outcome::Allow {
-            remove,
+            remove: env
+                .config
+                .output_headers
+                .iter()
+                .map(String::as_str)
+                .collect(),
             set: Vec::new(),
         };
     };
     let candidates = request::collect_tokens(env.config, &rule.providers, request, &path);
     let mut tokens = Tokens {
-        verdicts: candidates.iter().map(|_| Vec::new()).collect(),
         candidates,
+        verdicts: Vec::new(),
     };
     let mut session = Session {
         env,
@@ -195,15 +198,7 @@ pub fn decide<'c>(
         }
     }
     let proofs = core::mem::take(&mut session.proofs);
-    let verified: Vec<(usize, usize, Rc<Verified>)> = valid
-        .iter()
-        .filter_map(|&(provider, candidate)| {
-            tokens
-                .valid(provider, candidate)
-                .map(|verified| (provider, candidate, verified))
-        })
-        .collect();
-    if let Err(denial) = check_rule(rule, &verified) {
+    if let Err(denial) = check_rule(rule, &valid) {
         return Outcome::Deny(denial);
     }
     // Last, so that a request refused for another reason (or paused to
@@ -211,7 +206,7 @@ pub fn decide<'c>(
     if let Err(denial) = remember_proofs(env, &tokens.candidates, &proofs) {
         return Outcome::Deny(denial);
     }
-    allow(env, &tokens.candidates, &verified, &path, request, remove)
+    allow(env, &tokens.candidates, &valid, &path, request)
 }
 
 /// The outcome of a request that must wait.
@@ -264,26 +259,27 @@ fn remember_proofs(
 
 /// The request passes: the claim headers of every verified token, and for
 /// `forward: false` providers the token taken out of every place it was in.
+/// Every output header not set is removed (no client may forge one).
 fn allow<'c>(
     env: &Env<'c, '_>,
     candidates: &[Candidate<'c>],
-    verified: &[(usize, usize, Rc<Verified>)],
+    verified: &[Pair],
     path: &str,
     request: &dyn Request,
-    mut remove: Vec<&'c str>,
 ) -> Outcome<'c> {
     let mut set = Vec::new();
+    // Removals besides the output headers (empty, unallocated, for most
+    // requests).
+    let mut remove: Vec<&'c str> = Vec::new();
     let mut strip_params: Vec<(&'c str, &str)> = Vec::new();
     let mut strip_cookies: Vec<(&'c str, &str)> = Vec::new();
     for (index, candidate, verified) in verified {
         let Some(provider) = env.config.providers.get(*index) else {
             continue;
         };
-        for (header, claim) in &provider.claim_to_headers {
-            if let Some(value) =
-                gateway::claim_at_path(&verified.claims, claim).and_then(claim_header_value)
-            {
-                set.push((header.as_str(), value));
+        for (position, value) in claim_headers(*index, provider, verified).iter() {
+            if let Some((header, _)) = provider.claim_to_headers.get(*position) {
+                set.push((header.as_str(), value.clone()));
             }
         }
         if let Some(header) = &provider.forward_payload_header {
@@ -327,13 +323,53 @@ fn allow<'c>(
             None => {}
         }
     }
-    // Headers about to be set need no removal first.
-    remove.retain(|name| !set.iter().any(|(set_name, _)| set_name == name));
+    // Headers about to be set need no removal first: when the claim
+    // headers are all set, the list stays unallocated.
+    let is_set = |name: &&str| set.iter().any(|(set_name, _)| set_name == name);
+    let remove: Vec<&'c str> =
+        env.config
+            .output_headers
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !is_set(name))
+            .chain(remove.into_iter().filter(|name| {
+                !is_set(name) && !env.config.output_headers.iter().any(|o| o == name)
+            }))
+            .collect();
     Outcome::Allow { remove, set }
 }
 
+/// `provider`'s claim header values for a token it verified: worked out
+/// once per token and kept with it (a cache hit reuses them).
+fn claim_headers<'v>(
+    index: usize,
+    provider: &Provider,
+    verified: &'v Verified,
+) -> Cow<'v, [(usize, String)]> {
+    let work_out = || ClaimHeaders {
+        provider: index,
+        values: provider
+            .claim_to_headers
+            .iter()
+            .enumerate()
+            .filter_map(|(position, (_, claim))| {
+                gateway::claim_at_path(&verified.claims, claim)
+                    .and_then(claim_header_value)
+                    .map(|value| (position, value))
+            })
+            .collect(),
+    };
+    let kept = verified.claim_headers.get_or_init(work_out);
+    if kept.provider == index {
+        Cow::Borrowed(&kept.values)
+    } else {
+        // Another provider's (never expected: caches are per provider).
+        Cow::Owned(work_out().values)
+    }
+}
+
 /// Scopes and claims: one verified token must satisfy all of them.
-fn check_rule(rule: &Rule, verified: &[(usize, usize, Rc<Verified>)]) -> Result<(), Denial> {
+fn check_rule(rule: &Rule, verified: &[Pair]) -> Result<(), Denial> {
     if rule.scopes.is_empty() && rule.claims.is_empty() {
         return Ok(());
     }
@@ -354,19 +390,6 @@ fn check_rule(rule: &Rule, verified: &[(usize, usize, Rc<Verified>)]) -> Result<
     match first_error {
         Some(error) => Err(Denial::insufficient(&error, &rule.scopes)),
         None => Err(Denial::missing("this route needs a bearer token")),
-    }
-}
-
-impl Tokens<'_> {
-    /// The verified token of a (provider, candidate) pair already judged valid.
-    fn valid(&self, provider: usize, candidate: usize) -> Option<Rc<Verified>> {
-        self.verdicts
-            .get(candidate)?
-            .iter()
-            .find_map(|(p, verdict)| match verdict {
-                Verdict::Valid(verified) if *p == provider => Some(Rc::clone(verified)),
-                _ => None,
-            })
     }
 }
 
@@ -479,7 +502,7 @@ impl Session<'_, '_, '_> {
                 continue;
             }
             match self.verdict(index, candidate) {
-                Verdict::Valid(_) => valid.push((index, candidate)),
+                Verdict::Valid(verified) => valid.push((index, candidate, verified)),
                 Verdict::Failed(denial) => return Check::Failed(denial),
                 Verdict::Wait(pending) => return Check::Wait(pending),
             }
@@ -501,7 +524,9 @@ impl Session<'_, '_, '_> {
         let mut tried = Alternatives::default();
         for provider in providers {
             match self.verdict(provider, candidate) {
-                Verdict::Valid(_) => return Check::Valid(std::vec![(provider, candidate)]),
+                Verdict::Valid(verified) => {
+                    return Check::Valid(std::vec![(provider, candidate, verified)])
+                }
                 Verdict::Failed(denial) => tried.failed(denial),
                 Verdict::Wait(pending) => tried.wait(pending),
             }
@@ -513,7 +538,7 @@ impl Session<'_, '_, '_> {
     /// reading it, adding the pairs found to `valid`.
     fn every_token_valid(&mut self, valid: &mut Vec<Pair>) -> Result<(), Check> {
         for candidate in 0..self.tokens.candidates.len() {
-            if valid.iter().any(|(_, c)| *c == candidate) {
+            if valid.iter().any(|(_, c, _)| *c == candidate) {
                 continue;
             }
             match self.first_valid(candidate) {
@@ -622,18 +647,19 @@ impl Session<'_, '_, '_> {
 
     /// `candidate` verified by `provider`, once per request.
     fn verdict(&mut self, provider: usize, candidate: usize) -> Verdict {
-        if let Some((_, verdict)) = self
+        if let Some((_, _, verdict)) = self
             .tokens
             .verdicts
-            .get(candidate)
-            .and_then(|verdicts| verdicts.iter().find(|(p, _)| *p == provider))
+            .iter()
+            .find(|(c, p, _)| *c == candidate && *p == provider)
         {
             return verdict.clone();
         }
         let Some(found) = self.tokens.candidates.get(candidate) else {
             return Verdict::Failed(Denial::keys_unavailable("?"));
         };
-        let place = found.places.first().map(ToString::to_string);
+        // Named (formatted) only if the verdict is a failure.
+        let place = found.places.first().copied();
         let verdict = match verify(
             self.env,
             self.caches,
@@ -653,9 +679,9 @@ impl Session<'_, '_, '_> {
             (Verdict::Failed(denial), Some(place)) => Verdict::Failed(denial.at(place)),
             (verdict, _) => verdict,
         };
-        if let Some(verdicts) = self.tokens.verdicts.get_mut(candidate) {
-            verdicts.push((provider, verdict.clone()));
-        }
+        self.tokens
+            .verdicts
+            .push((candidate, provider, verdict.clone()));
         verdict
     }
 }
@@ -768,10 +794,7 @@ fn verify_jwt(
         Err(error) => return Verdict::Failed(Denial::invalid(&error)),
     };
     let until = cache::valid_until(&verified.payload, provider.policy.max_token_age);
-    let verified = Rc::new(Verified {
-        claims: verified.payload,
-        payload_segment,
-    });
+    let verified = Rc::new(Verified::new(verified.payload, payload_segment));
     if let (Some(until), Some(cache)) = (until, caches.get_mut(index)) {
         cache.insert(token, Rc::clone(&verified), until, env.now);
     }
