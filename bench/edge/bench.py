@@ -471,8 +471,9 @@ def build_groups(args) -> list[Group]:
             ]
             floor = None
             if cache and noop is not None:
-                # The cached path against the proxy-wasm floor, same rounds.
-                members.append(Member("proxy-wasm filter doing nothing", "-", "-", [noop], Load(), []))
+                # The cached path against the proxy-wasm floor, same rounds and
+                # the same request (Envoy parses the token header for both).
+                members.append(Member("proxy-wasm filter doing nothing", "-", "-", [noop], Load(token), []))
                 floor = 2
             groups.append(Group(f"jwt-edge vs jwt_authn, {alg}, {label}", members, pair=(0, 1), floor=floor))
         for cache in (False, True):
