@@ -1,11 +1,18 @@
 # The npm package `jwt-edge` (issue 3): the core compiled to wasm with
 # wasm-bindgen, wrapped by npm/src, written to pkg/ by `make build-js`.
 # Its own cargo target dir keeps its builds off the other faces' locks.
+#
+# Two modules from the one core (issue 14): `keys` (feature `js`: every
+# function, key arithmetic, certificates, the pure-wasm backend) and `tokens`
+# (feature `js-tokens` without the default `arithmetic`: tokens, JWK/JWKS,
+# SPKI/PKCS#8, signatures by the host). Both cargo runs write the same
+# cdylib path, so each copies its module out right after its build.
 
 JS_TARGET_DIR := target/js
 JS_BINDGEN_DIR := $(JS_TARGET_DIR)/bindgen
 JS_RAW_WASM := $(JS_TARGET_DIR)/wasm32-unknown-unknown/release/jwt_edge.wasm
-JS_OPT_WASM := $(JS_BINDGEN_DIR)/jwt_edge_opt.wasm
+JS_MODULES := jwt_edge_keys jwt_edge_tokens
+JS_OPT_WASMS := $(JS_MODULES:%=$(JS_BINDGEN_DIR)/%_opt.wasm)
 JS_PKG := pkg
 # The wasm-bindgen CLI must be exactly the crate's version (pinned with `=`).
 JS_WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = { version = "=\([^"]*\)".*/\1/p' Cargo.toml)
@@ -45,24 +52,34 @@ $(STAMPS)/apt-js:
 	fi
 	@mkdir -p $(STAMPS) && touch $@
 
+# `cp -p` keeps cargo's timestamp: an unchanged module is not re-bound.
 build-js: setup-js
 	$(JS_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-unknown-unknown --features js
+	cp -p $(JS_RAW_WASM) $(JS_TARGET_DIR)/jwt_edge_keys.wasm
+	$(JS_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-unknown-unknown \
+		--no-default-features --features js-tokens
+	cp -p $(JS_RAW_WASM) $(JS_TARGET_DIR)/jwt_edge_tokens.wasm
 	@$(MAKE) --no-print-directory js-pkg
 
 js-pkg: $(JS_PKG)/package.json
 
-$(JS_BINDGEN_DIR)/jwt_edge_bg.wasm: $(JS_RAW_WASM)
-	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name jwt_edge $<
+# Kept: make would delete the bound modules as intermediates of the chain.
+.SECONDARY: $(JS_MODULES:%=$(JS_BINDGEN_DIR)/%_bg.wasm)
 
-$(JS_OPT_WASM): $(JS_BINDGEN_DIR)/jwt_edge_bg.wasm
+$(JS_BINDGEN_DIR)/%_bg.wasm: $(JS_TARGET_DIR)/%.wasm
+	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name $* $<
+
+$(JS_BINDGEN_DIR)/%_opt.wasm: $(JS_BINDGEN_DIR)/%_bg.wasm
 	$(JS_WASM_OPT) $(JS_WASM_OPT_FLAGS) $< -o $@
 
-$(JS_PKG)/package.json: $(JS_OPT_WASM) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
-	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_OPT_WASM) $(JS_PKG) $(JS_VERSION)
+$(JS_PKG)/package.json: $(JS_OPT_WASMS) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
+	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_OPT_WASMS) $(JS_PKG) $(JS_VERSION)
 
 lint-js:
 	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --all-targets --features js -- -D warnings
 	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --lib --features js --target wasm32-unknown-unknown -- -D warnings
+	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --lib --no-default-features --features js-tokens \
+		--target wasm32-unknown-unknown -- -D warnings
 
 test-js: build-js lint-js
 	cd npm && node --test --test-concurrency=1 test/*.test.mjs

@@ -447,9 +447,21 @@ pub fn verify_report(ring: &KeyRing, token: &str, options: &str, now: f64) -> Js
 /// A report's outcomes, as named checks with their statuses, as the array
 /// of `{ check, status, code?, message?, claim?, reason? }` objects
 /// `verifyReport` and `dpopReport` return.
+///
+/// A check the tokens module could not make (`ERR_KEYS_MODULE_REQUIRED`,
+/// say an ES256 signature in wasm) fails the whole call with that code, so
+/// that the wrapper makes the report in the keys module: a report never
+/// shows the internal code.
 pub(super) fn check_objects<'a>(
-    outcomes: impl Iterator<Item = (&'static str, &'a CheckStatus)>,
+    outcomes: impl Iterator<Item = (&'static str, &'a CheckStatus)> + Clone,
 ) -> JsResult<JsValue> {
+    for (_, status) in outcomes.clone() {
+        if let CheckStatus::Failed(error) = status {
+            if error.code() == ErrorCode::KeysModuleRequired {
+                return Err(super::errors::to_js(error.clone()));
+            }
+        }
+    }
     let objects: Vec<CheckObject<'_>> = outcomes
         .map(|(check, status)| {
             let (status, error) = match status {
