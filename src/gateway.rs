@@ -195,6 +195,7 @@ mod tests {
         assert!(payload_segment("a.b").is_err());
     }
 
+    #[cfg(feature = "arithmetic")]
     #[test]
     fn ecdsa_der() {
         assert!(ecdsa_signature_der(Algorithm::Es256, &[0u8; 64]).is_err());
