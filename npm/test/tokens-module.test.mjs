@@ -153,6 +153,10 @@ test('PKCS#1, SEC1, certificates, encrypted keys and conversions need the keys m
   assert.equal((await run(() => tokens.verifyJwt(token, withChain))).code, REQUIRED, 'a JWK with x5c');
   assert.equal((await run(() => tokens.verifyJwt(token, { keys: [withChain] }))).code, REQUIRED, 'a JWKS with x5c');
   // Without a passphrase both say so; with one, the keys module decrypts.
+  // An RSA private JWK without its CRT values: the hosts need them.
+  const { dp, dq, qi, ...noCrt } = PEMS.RS256.jwk;
+  assert.ok((await keys.signJwt({}, noCrt, { alg: 'RS256' })).length > 0);
+  assert.equal((await run(() => tokens.signJwt({}, noCrt, { alg: 'RS256' }))).code, REQUIRED);
   const encrypted = keys.jwkToPem(PEMS.ES256.jwk, { passphrase: 'secret' });
   const unlocked = await Promise.all([tokens, keys].map((api) => run(() => api.signJwt({}, encrypted))));
   assert.deepEqual(unlocked[0], unlocked[1]);

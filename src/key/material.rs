@@ -485,6 +485,14 @@ fn rsa_from_jwk(members: &Map<alloc::string::String, Value>) -> Result<Material>
     let p = Zeroizing::new(required_bytes(members, "p")?);
     let q = Zeroizing::new(required_bytes(members, "q")?);
     let crt = match ["dp", "dq", "qi"].map(|name| members.contains_key(name)) {
+        // The host's crypto (OpenSSL, WebCrypto) imports an RSA private JWK
+        // only with its CRT values, and computing them is bignum arithmetic.
+        #[cfg(not(feature = "arithmetic"))]
+        [false, false, false] => bail!(
+            KeysModuleRequired,
+            "an RSA private JWK without \"dp\", \"dq\" and \"qi\": computing them needs the keys module"
+        ),
+        #[cfg(feature = "arithmetic")]
         [false, false, false] => None,
         _ => Some([
             Zeroizing::new(required_bytes(members, "dp")?),
