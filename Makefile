@@ -55,11 +55,17 @@ lint-core:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --no-default-features --lib -- -D warnings
+	# The core with key arithmetic and without std, and without arithmetic
+	# but with std (the npm package's tokens module; see mk/js.mk).
+	$(CARGO) clippy --no-default-features --features arithmetic --lib -- -D warnings
+	$(CARGO) clippy --no-default-features --features std --lib -- -D warnings
 
 test-core: lint-core
 	$(CARGO) test
+	# The core's unit tests without key arithmetic (the structural key layer).
+	$(CARGO) test --lib --no-default-features --features std
 	# no_std stays true: the core builds for bare metal without std.
-	$(CARGO) build --lib --no-default-features --target thumbv7em-none-eabihf
+	$(CARGO) build --lib --no-default-features --features arithmetic --target thumbv7em-none-eabihf
 
 demo-core:
 	$(CARGO) run --quiet --release --example seed_flows

@@ -1,18 +1,29 @@
 # The npm package `jwt-edge` (issue 3): the core compiled to wasm with
 # wasm-bindgen, wrapped by npm/src, written to pkg/ by `make build-js`.
 # Its own cargo target dir keeps its builds off the other faces' locks.
+#
+# Two modules from the one core (issue 14): `keys` (feature `js`: every
+# function, key arithmetic, certificates, the pure-wasm backend) and `tokens`
+# (feature `js-tokens` without the default `arithmetic`: tokens, JWK/JWKS,
+# SPKI/PKCS#8, signatures by the host). A cdylib's file name carries no
+# feature hash, so the tokens build has its own target dir inside target/js:
+# in a shared one each build would overwrite, and relink, the other.
 
 JS_TARGET_DIR := target/js
 JS_BINDGEN_DIR := $(JS_TARGET_DIR)/bindgen
 JS_RAW_WASM := $(JS_TARGET_DIR)/wasm32-unknown-unknown/release/jwt_edge.wasm
-JS_OPT_WASM := $(JS_BINDGEN_DIR)/jwt_edge_opt.wasm
+JS_TOKENS_TARGET_DIR := $(JS_TARGET_DIR)/tokens
+JS_TOKENS_RAW_WASM := $(JS_TOKENS_TARGET_DIR)/wasm32-unknown-unknown/release/jwt_edge.wasm
+JS_MODULES := jwt_edge_keys jwt_edge_tokens
+JS_OPT_WASMS := $(JS_MODULES:%=$(JS_BINDGEN_DIR)/%_opt.wasm)
 JS_PKG := pkg
 # The wasm-bindgen CLI must be exactly the crate's version (pinned with `=`).
 JS_WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = { version = "=\([^"]*\)".*/\1/p' Cargo.toml)
 JS_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 # Size over speed for the module: WebCrypto / Node crypto do the heavy math.
-JS_CARGO := CARGO_TARGET_DIR=$(JS_TARGET_DIR) CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-	CARGO_PROFILE_RELEASE_STRIP=debuginfo $(CARGO)
+JS_PROFILE := CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_STRIP=debuginfo
+JS_CARGO := CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(JS_PROFILE) $(CARGO)
+JS_TOKENS_CARGO := CARGO_TARGET_DIR=$(JS_TOKENS_TARGET_DIR) $(JS_PROFILE) $(CARGO)
 # The npm `binaryen` package's wasm-opt (Debian's 108 breaks wasm-bindgen output).
 JS_WASM_OPT := npm/node_modules/.bin/wasm-opt
 JS_WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory \
@@ -45,24 +56,34 @@ $(STAMPS)/apt-js:
 	fi
 	@mkdir -p $(STAMPS) && touch $@
 
+# `cp -p` keeps cargo's timestamp: an unchanged module is not bound again.
 build-js: setup-js
 	$(JS_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-unknown-unknown --features js
+	cp -p $(JS_RAW_WASM) $(JS_TARGET_DIR)/jwt_edge_keys.wasm
+	$(JS_TOKENS_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-unknown-unknown \
+		--no-default-features --features js-tokens
+	cp -p $(JS_TOKENS_RAW_WASM) $(JS_TARGET_DIR)/jwt_edge_tokens.wasm
 	@$(MAKE) --no-print-directory js-pkg
 
 js-pkg: $(JS_PKG)/package.json
 
-$(JS_BINDGEN_DIR)/jwt_edge_bg.wasm: $(JS_RAW_WASM)
-	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name jwt_edge $<
+# Kept: make would delete the bound modules as intermediates of the chain.
+.SECONDARY: $(JS_MODULES:%=$(JS_BINDGEN_DIR)/%_bg.wasm)
 
-$(JS_OPT_WASM): $(JS_BINDGEN_DIR)/jwt_edge_bg.wasm
+$(JS_BINDGEN_DIR)/%_bg.wasm: $(JS_TARGET_DIR)/%.wasm
+	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name $* $<
+
+$(JS_BINDGEN_DIR)/%_opt.wasm: $(JS_BINDGEN_DIR)/%_bg.wasm
 	$(JS_WASM_OPT) $(JS_WASM_OPT_FLAGS) $< -o $@
 
-$(JS_PKG)/package.json: $(JS_OPT_WASM) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
-	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_OPT_WASM) $(JS_PKG) $(JS_VERSION)
+$(JS_PKG)/package.json: $(JS_OPT_WASMS) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
+	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_OPT_WASMS) $(JS_PKG) $(JS_VERSION)
 
 lint-js:
 	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --all-targets --features js -- -D warnings
 	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --lib --features js --target wasm32-unknown-unknown -- -D warnings
+	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --lib --no-default-features --features js-tokens \
+		--target wasm32-unknown-unknown -- -D warnings
 
 test-js: build-js lint-js
 	cd npm && node --test --test-concurrency=1 test/*.test.mjs

@@ -1,14 +1,16 @@
 // Assembles the npm package in ../pkg from the wasm-bindgen output, the
 // optimised wasm and the sources in ./src. Run by `make build-js`:
-//   node npm/build.mjs <bindgen-dir> <wasm-file> <out-dir> <version>
+//   node npm/build.mjs <bindgen-dir> <keys-wasm> <tokens-wasm> <out-dir> <version>
+// Two modules from the one core: keys (everything) and tokens (no key
+// arithmetic; see mk/js.mk), each a wasm-bindgen glue file and a wasm file.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [bindgen, wasmFile, out, version] = process.argv.slice(2);
-if (!bindgen || !wasmFile || !out || !version) {
-  console.error('usage: node build.mjs <bindgen-dir> <wasm-file> <out-dir> <version>');
+const [bindgen, keysWasm, tokensWasm, out, version] = process.argv.slice(2);
+if (!bindgen || !keysWasm || !tokensWasm || !out || !version) {
+  console.error('usage: node build.mjs <bindgen-dir> <keys-wasm> <tokens-wasm> <out-dir> <version>');
   process.exit(2);
 }
 
@@ -70,13 +72,16 @@ mkdirSync(out, { recursive: true });
 // and would then compile it as bytes): it needs the glue's imports and
 // finaliser, which wasm-bindgen (pinned exactly) keeps private.
 const GLUE_INTERNALS = ['__wbg_get_imports', '__wbg_finalize_init'];
-let glue = readFileSync(join(bindgen, 'jwt_edge.js'), 'utf8');
-for (const name of GLUE_INTERNALS) {
-  if (!new RegExp(`^function ${name}\\(`, 'm').test(glue)) throw new Error(`wasm-bindgen glue: no function ${name}`);
+for (const [module, wasmFile] of [['jwt_edge_keys', keysWasm], ['jwt_edge_tokens', tokensWasm]]) {
+  let glue = readFileSync(join(bindgen, `${module}.js`), 'utf8');
+  for (const name of GLUE_INTERNALS) {
+    if (!new RegExp(`^function ${name}\\(`, 'm').test(glue)) throw new Error(`wasm-bindgen glue ${module}.js: no function ${name}`);
+  }
+  glue += `\n// Added by npm/build.mjs for sync.js.\nexport { ${GLUE_INTERNALS.join(', ')} };\n`;
+  writeFileSync(join(out, `${module}.js`), glue);
+  writeFileSync(join(out, `${module}.cjs`), toCommonJs(glue, `${module}.js`));
+  copyFileSync(wasmFile, join(out, `${module}_bg.wasm`));
 }
-glue += `\n// Added by npm/build.mjs for sync.js.\nexport { ${GLUE_INTERNALS.join(', ')} };\n`;
-writeFileSync(join(out, 'jwt_edge.js'), glue);
-writeFileSync(join(out, 'jwt_edge.cjs'), toCommonJs(glue, 'jwt_edge.js'));
 const api = readFileSync(join(here, 'src', 'api.js'), 'utf8');
 writeFileSync(join(out, 'api.js'), api);
 writeFileSync(join(out, 'api.cjs'), toCommonJs(api, 'api.js'));
@@ -84,7 +89,6 @@ for (const file of ESM_ENTRIES) {
   writeFileSync(join(out, file), fillExports(readFileSync(join(here, 'src', file), 'utf8'), file, names));
 }
 for (const file of ['node.cjs', 'sync.js']) copyFileSync(join(here, 'src', file), join(out, file));
-copyFileSync(wasmFile, join(out, 'jwt_edge_bg.wasm'));
 const types = readFileSync(join(here, 'src', 'index.d.ts'), 'utf8');
 writeFileSync(join(out, 'index.d.ts'), types);
 writeFileSync(join(out, 'index.d.cts'), types);

@@ -37,6 +37,7 @@ pub fn encode_std(bytes: &[u8]) -> String {
     Base64::encode_string(bytes)
 }
 
+#[cfg(feature = "arithmetic")]
 /// Decodes padded standard base64 (the `x5c` encoding).
 pub fn decode_std(text: &str, code: ErrorCode, what: &str) -> Result<Vec<u8>> {
     Base64::decode_vec(text)

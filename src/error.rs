@@ -97,6 +97,12 @@ pub enum ErrorCode {
     /// The authorization server says the token is not active (expired,
     /// revoked, unknown).
     TokenInactive,
+    /// Internal: the npm package's tokens module (built without the
+    /// `arithmetic` feature) cannot do this (a PKCS#1, SEC1 or certificate
+    /// key, a compressed EC point, an encrypted key, a conversion, key
+    /// generation, a signature in wasm). The npm wrapper loads the keys
+    /// module and retries the call there; it never surfaces to users.
+    KeysModuleRequired,
 }
 
 impl ErrorCode {
@@ -139,6 +145,7 @@ impl ErrorCode {
             Self::IntrospectionNotJson => "ERR_INTROSPECTION_NOT_JSON",
             Self::IntrospectionInvalid => "ERR_INTROSPECTION_INVALID",
             Self::TokenInactive => "ERR_TOKEN_INACTIVE",
+            Self::KeysModuleRequired => "ERR_KEYS_MODULE_REQUIRED",
         }
     }
 
@@ -180,6 +187,7 @@ impl ErrorCode {
         Self::IntrospectionNotJson,
         Self::IntrospectionInvalid,
         Self::TokenInactive,
+        Self::KeysModuleRequired,
     ];
 }
 

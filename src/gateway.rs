@@ -12,7 +12,9 @@ use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::error::{bail, ClaimReason, Error, ErrorCode, Result};
+#[cfg(feature = "arithmetic")]
+use crate::error::ErrorCode;
+use crate::error::{bail, ClaimReason, Error, Result};
 
 /// The claim at `path`: the member named `path` itself if there is one
 /// (claim names may contain dots, e.g. `https://example.com/roles`),
@@ -126,6 +128,7 @@ pub fn evp_digest_name(alg: Algorithm) -> Option<&'static str> {
 /// length and `r` or `s` out of range with
 /// `ERR_JWS_SIGNATURE_VERIFICATION_FAILED`; other algorithms give
 /// `ERR_INVALID_ARGUMENT`.
+#[cfg(feature = "arithmetic")]
 pub fn ecdsa_signature_der(alg: Algorithm, signature: &[u8]) -> Result<Vec<u8>> {
     let malformed = || {
         Error::new(
@@ -192,6 +195,7 @@ mod tests {
         assert!(payload_segment("a.b").is_err());
     }
 
+    #[cfg(feature = "arithmetic")]
     #[test]
     fn ecdsa_der() {
         assert!(ecdsa_signature_der(Algorithm::Es256, &[0u8; 64]).is_err());

@@ -563,5 +563,6 @@ pub fn cache_seconds(answer: &Introspection, policy: &CachePolicy, now: i64) -> 
     }
 }
 
-#[cfg(test)]
+// The tests make keys: they need key arithmetic.
+#[cfg(all(test, feature = "arithmetic"))]
 mod tests;

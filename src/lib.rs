@@ -49,6 +49,7 @@ extern crate std;
 pub mod alg;
 pub mod assertion;
 mod b64;
+#[cfg(feature = "arithmetic")]
 pub mod cert;
 pub mod crypto;
 pub mod dpop;
@@ -57,7 +58,7 @@ pub mod error;
 pub mod filter;
 pub mod gateway;
 pub mod introspection;
-#[cfg(feature = "js")]
+#[cfg(feature = "js-tokens")]
 mod js;
 pub mod json;
 pub mod jws;

@@ -97,7 +97,8 @@ pub fn lint_claims(payload: &Value, profile: Option<Profile>, now: Option<i64>) 
                             Severity::Error,
                             "exp",
                             alloc::format!(
-                                "{lifetime} s lifetime: {} accepts at most {max} s",
+                                "{} s lifetime: {} accepts at most {max} s",
+                                crate::json::number_text(lifetime),
                                 title(profile)
                             ),
                         );
@@ -106,7 +107,11 @@ pub fn lint_claims(payload: &Value, profile: Option<Profile>, now: Option<i64>) 
                     findings.push(
                         Severity::Warning,
                         "exp",
-                        alloc::format!("\"exp\" is {:.0} hours after issue: far in the future for a bearer token", lifetime / 3600.0),
+                        alloc::format!(
+                            "\"exp\" is {} hours after issue: far in the future for a bearer token",
+                            // Rounded to the nearest hour (the lifetime is positive here).
+                            crate::json::number_text(((lifetime + 1800.0) / 3600.0) as i64 as f64)
+                        ),
                     );
                 }
             }
@@ -220,7 +225,7 @@ fn time_claim(claims: &Map<String, Value>, claim: &str, findings: &mut Findings)
             Some(value)
         }
         Value::String(text) => {
-            let hint = if text.parse::<f64>().is_ok() {
+            let hint = if crate::json::parse_f64(text).is_some() {
                 " (drop the quotes)"
             } else {
                 ""

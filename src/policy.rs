@@ -76,23 +76,22 @@ impl VerifyPolicy {
     /// The default allowlist for a key set: the algorithms its keys can
     /// verify (honouring each key's own `alg`), never HMAC with a public key.
     pub fn algorithms_for(keys: &JwkSet) -> Vec<Algorithm> {
-        let mut algorithms: Vec<Algorithm> = keys
-            .keys
-            .iter()
-            .flat_map(|jwk| {
+        let usable = |alg: Algorithm| {
+            keys.keys.iter().any(|jwk| {
                 let own = jwk
                     .alg
                     .as_deref()
                     .and_then(|alg| Algorithm::from_name(alg).ok());
-                jwk.key()
-                    .family()
-                    .algorithms()
-                    .filter(move |alg| own.is_none_or(|own| own == *alg))
+                jwk.key().family() == alg.key_family() && own.is_none_or(|own| own == alg)
             })
-            .collect();
-        algorithms.sort();
-        algorithms.dedup();
-        algorithms
+        };
+        // In `Algorithm::ALL` order: sorted and without duplicates, with no
+        // sort in the WebAssembly modules.
+        Algorithm::ALL
+            .iter()
+            .copied()
+            .filter(|alg| usable(*alg))
+            .collect()
     }
 }
 

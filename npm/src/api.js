@@ -78,6 +78,29 @@ function sameJson(value, copy, skip, depth) {
   return i === copyKeys.length;
 }
 
+/** A message the host signs and verifies to check that a private key and its public half belong together. */
+const PROBE = new TextEncoder().encode('jwt-edge: does this private key match its public key?');
+
+/**
+ * Whether an RSA private JWK's parts belong together, as the keys module's
+ * check (the rsa crate's) has it: p * q = n, e * d = 1 mod (p - 1) and
+ * mod (q - 1), and the CRT values derived from them. OpenSSL signs with
+ * the CRT values alone, so a probe signature cannot see a wrong d.
+ */
+function rsaPartsAgree(jwk) {
+  if (jwk.kty !== 'RSA' || jwk.d === undefined) return true;
+  const int = (name) => {
+    let hex = '0x0';
+    for (const char of atob(jwk[name].replaceAll('-', '+').replaceAll('_', '/'))) hex += char.charCodeAt(0).toString(16).padStart(2, '0');
+    return BigInt(hex);
+  };
+  const [n, e, d, p, q] = ['n', 'e', 'd', 'p', 'q'].map(int);
+  if (p <= 1n || q <= 1n || p * q !== n) return false;
+  if ((e * d) % (p - 1n) !== 1n || (e * d) % (q - 1n) !== 1n) return false;
+  if (jwk.dp === undefined) return true;
+  return int('dp') === d % (p - 1n) && int('dq') === d % (q - 1n) && (int('qi') * q) % p === 1n;
+}
+
 /** The synchronous host over Node's crypto module: keys imported once per ring id. */
 function createNodeHost(nodeCrypto) {
   const publicKeys = new Map();
@@ -90,6 +113,9 @@ function createNodeHost(nodeCrypto) {
     if (spec.family === 'EC') return { key, dsaEncoding: 'ieee-p1363' };
     return key;
   };
+  const input = (format, data) => (format === 'jwk'
+    ? { key: JSON.parse(data), format: 'jwk' }
+    : { key: Buffer.from(data.buffer, data.byteOffset, data.length), format: 'der', type: format });
   return {
     verify(alg, id, data, signature) {
       const spec = ALGORITHMS[alg];
@@ -107,10 +133,34 @@ function createNodeHost(nodeCrypto) {
       const signature = nodeCrypto.sign(spec.node, data, params(spec, key));
       return new Uint8Array(signature.buffer, signature.byteOffset, signature.length);
     },
-    importKey(id, jwk, isPrivate) {
-      const key = { key: JSON.parse(jwk), format: 'jwk' };
-      if (isPrivate) privateKeys.set(id, nodeCrypto.createPrivateKey(key));
-      else publicKeys.set(id, nodeCrypto.createPublicKey(key));
+    /**
+     * Imports key `id` (format 'jwk' with JSON text, 'spki' or 'pkcs8' with
+     * DER bytes). With `publicJwk` (the tokens module's private keys) the
+     * public half is imported from it and a probe signature made with the
+     * private key must verify with it. true: imported; false: OpenSSL
+     * refused the key or the halves do not match (the core reports it).
+     */
+    importKey(id, format, data, isPrivate, alg, publicJwk) {
+      let privateKey;
+      let publicKey;
+      try {
+        if (!isPrivate) publicKey = nodeCrypto.createPublicKey(input(format, data));
+        else {
+          privateKey = nodeCrypto.createPrivateKey(input(format, data));
+          if (publicJwk !== undefined) {
+            if (!rsaPartsAgree(privateKey.export({ format: 'jwk' }))) return false;
+            publicKey = nodeCrypto.createPublicKey(input('jwk', publicJwk));
+            const spec = ALGORITHMS[alg];
+            if (spec === undefined) return -1;
+            const probe = nodeCrypto.sign(spec.node, PROBE, params(spec, privateKey));
+            if (!nodeCrypto.verify(spec.node, PROBE, params(spec, publicKey), probe)) return false;
+          }
+        }
+      } catch {
+        return false;
+      }
+      if (privateKey !== undefined) privateKeys.set(id, privateKey);
+      if (publicKey !== undefined) publicKeys.set(id, publicKey);
       return true;
     },
     forget(ids) {
@@ -141,18 +191,55 @@ function createSubtleHost(subtle) {
       default: return { name: 'Ed25519' };
     }
   };
+  const REFUSED = Symbol('refused');
+  // A DataError is the key's fault; anything else (say Ed25519 missing
+  // from this browser) leaves the signature to wasm.
+  const importOne = (format, data, params, usage, extractable = false) => subtle
+    .importKey(format, format === 'jwk' ? JSON.parse(data) : data, params, extractable, [usage])
+    .catch((error) => (error?.name === 'DataError' ? REFUSED : null));
+  /**
+   * `[format, data, publicJwk]` from the ring: a private key with its public
+   * half (the tokens module) is imported whole and checked against that
+   * half by a probe signature, even to verify.
+   */
+  async function load(ring, id, alg, usage) {
+    const spec = ALGORITHMS[alg];
+    const material = ring.hostImport(id, usage === 'sign');
+    if (material === undefined) return null;
+    const [format, data, publicJwk] = material;
+    const params = importParams(spec, alg);
+    if (publicJwk === undefined) return importOne(format, data, params, usage);
+    // RSA: extractable once, to read the parts the probe cannot check.
+    const rsa = spec.family === 'RSA' || spec.family === 'PSS';
+    const [privateKey, publicKey] = await Promise.all([
+      importOne(format, data, params, 'sign', rsa),
+      importOne('jwk', publicJwk, params, 'verify'),
+    ]);
+    if (privateKey === REFUSED || publicKey === REFUSED) return REFUSED;
+    if (privateKey === null || publicKey === null) return null;
+    try {
+      if (rsa && !rsaPartsAgree(await subtle.exportKey('jwk', privateKey))) return REFUSED;
+      const probe = await subtle.sign(signParams(spec), privateKey, PROBE);
+      if (!await subtle.verify(signParams(spec), publicKey, probe, PROBE)) return REFUSED;
+    } catch {
+      return null;
+    }
+    return usage === 'sign' ? privateKey : publicKey;
+  }
   function key(ring, id, alg, usage) {
     const name = `${id}:${alg}:${usage}`;
     let promise = cache.get(name);
     if (promise === undefined) {
-      const spec = ALGORITHMS[alg];
-      const material = ring.hostKey(id, usage === 'sign');
-      promise = material === undefined
-        ? Promise.resolve(null)
-        : subtle.importKey('jwk', JSON.parse(material), importParams(spec, alg), false, [usage]).catch(() => null);
+      promise = load(ring, id, alg, usage).catch(() => null);
       cache.set(name, promise);
     }
     return promise;
+  }
+  /** The core's error for a key the host refused, or null to let wasm decide. */
+  function refused(ring, id) {
+    const error = ring.refusedError(id);
+    if (error === undefined) return null;
+    return new JwtEdgeError(error.code, String(error.message));
   }
   return {
     // true / false: the host's verdict; undefined: let wasm decide.
@@ -160,6 +247,11 @@ function createSubtleHost(subtle) {
       const spec = ALGORITHMS[pending.alg];
       if (spec === undefined) return undefined;
       const cryptoKey = await key(ring, pending.keyId, pending.alg, 'verify');
+      if (cryptoKey === REFUSED) {
+        const error = refused(ring, pending.keyId);
+        if (error !== null) throw error;
+        return undefined;
+      }
       if (cryptoKey === null) return undefined;
       try {
         return await subtle.verify(signParams(spec), cryptoKey, pending.signature, pending.signingInput);
@@ -171,6 +263,11 @@ function createSubtleHost(subtle) {
       const spec = ALGORITHMS[pending.alg];
       if (spec === undefined) return undefined;
       const cryptoKey = await key(ring, pending.keyId, pending.alg, 'sign');
+      if (cryptoKey === REFUSED) {
+        const error = refused(ring, pending.keyId);
+        if (error !== null) throw error;
+        return undefined;
+      }
       if (cryptoKey === null) return undefined;
       try {
         return new Uint8Array(await subtle.sign(signParams(spec), cryptoKey, pending.signingInput));

@@ -3,7 +3,7 @@
 // system, so `deno run` needs no --allow-read. Ready at import: call any
 // function, no init step. (Bun takes the Node entry: it has no source-phase
 // wasm import.)
-import source wasm from './jwt_edge_bg.wasm';
+import source wasm from './jwt_edge_keys_bg.wasm';
 import { instantiate } from './sync.js';
 
 const api = instantiate(wasm);

@@ -2,7 +2,7 @@
 // routes): `?module` asks the bundler for a compiled `WebAssembly.Module`,
 // the only form that runtime accepts (compiling bytes at run time is
 // refused). Ready at import: call any function, no init step.
-import wasm from './jwt_edge_bg.wasm?module';
+import wasm from './jwt_edge_keys_bg.wasm?module';
 import { instantiate } from './sync.js';
 
 const api = instantiate(wasm);

@@ -4,10 +4,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const nodeCrypto = require('node:crypto');
-const glue = require('./jwt_edge.cjs');
+const glue = require('./jwt_edge_keys.cjs');
 const { createApi, JwtEdgeError } = require('./api.cjs');
 
-glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'jwt_edge_bg.wasm')) });
+glue.initSync({ module: fs.readFileSync(path.join(__dirname, 'jwt_edge_keys_bg.wasm')) });
 
 const api = createApi(glue, {
   nodeCrypto,

@@ -4,8 +4,8 @@
 // jwkThumbprint, decodeJwt, lintClaims, errorCodes) need `await init()` (the
 // default export) once before. Signatures go to WebCrypto where it exists, to
 // wasm otherwise.
-import * as glue from './jwt_edge.js';
-import initGlue from './jwt_edge.js';
+import * as glue from './jwt_edge_keys.js';
+import initGlue from './jwt_edge_keys.js';
 import { createApi, JwtEdgeError } from './api.js';
 
 let ready = false;

@@ -2,7 +2,7 @@
 // resolve it): workerd compiles an imported .wasm file itself and hands over
 // a `WebAssembly.Module`, the only way it runs wasm (compiling bytes at run
 // time is refused). Ready at import: call any function, no init step.
-import wasm from './jwt_edge_bg.wasm';
+import wasm from './jwt_edge_keys_bg.wasm';
 import { instantiate } from './sync.js';
 
 const api = instantiate(wasm);

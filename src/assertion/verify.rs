@@ -136,7 +136,7 @@ pub fn verify_assertion_with(
             ClaimReason::CheckFailed,
             alloc::format!(
                 "the assertion is valid for {} s, longer than the {} s allowed",
-                exp - start,
+                crate::json::number_text(exp - start),
                 policy.max_lifetime
             ),
         ));

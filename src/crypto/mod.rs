@@ -8,12 +8,20 @@
 //! A provider is only ever called with a key that fits the algorithm and is
 //! strong enough: [`crate::Key::check_usable_with`] runs first.
 
+#[cfg(feature = "arithmetic")]
 mod es384;
+#[cfg(not(feature = "arithmetic"))]
+mod hmac_only;
+#[cfg(feature = "arithmetic")]
 mod rust_crypto;
 
 use alloc::vec::Vec;
 
+#[cfg(feature = "arithmetic")]
 pub use es384::{Es384, Es384Signature};
+#[cfg(not(feature = "arithmetic"))]
+pub use hmac_only::RustCrypto;
+#[cfg(feature = "arithmetic")]
 pub use rust_crypto::RustCrypto;
 
 use crate::alg::Algorithm;

@@ -685,7 +685,7 @@ pub struct ProofParams<'a> {
 }
 
 /// Creates a proof with the pure-Rust backend and the system's randomness.
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", feature = "arithmetic"))]
 pub fn create_proof(key: &Key, params: &ProofParams<'_>) -> Result<String> {
     crate::key::generate::ensure_os_randomness()?;
     create_proof_with(&RustCrypto, key, params, &mut rand_core::OsRng)

@@ -1,6 +1,7 @@
 //! A parsed key or key set held in wasm memory, so that JavaScript parses a
 //! key once and reuses it (the wrapper caches rings by their text).
 
+#[cfg(feature = "arithmetic")]
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -48,6 +49,12 @@ impl KeyRing {
             (true, Some(jwk)) => Keys::Single(jwk),
             _ => Keys::Set(&self.set),
         }
+    }
+
+    /// True for one key (a JWK, PEM or secret), false for a JWK Set.
+    #[cfg(not(feature = "arithmetic"))]
+    pub(crate) fn is_single(&self) -> bool {
+        self.single
     }
 
     /// The set (for the default algorithm allowlist).
@@ -143,7 +150,9 @@ impl KeyRing {
     }
 
     /// The key material of key `id` as JWK JSON (no metadata), for a host
-    /// to import: the public key, or the private one if `private`.
+    /// to import: the public key, or the private one if `private`. Only in
+    /// the keys module; `hostImport` serves both.
+    #[cfg(feature = "arithmetic")]
     #[wasm_bindgen(js_name = hostKey)]
     pub fn host_key(&self, id: u32, private: bool) -> Option<String> {
         let key = self.key_by_id(id)?;
@@ -153,6 +162,38 @@ impl KeyRing {
             key.to_public().ok()?
         };
         Some(Jwk::new(key).to_json())
+    }
+
+    /// What a host imports key `id` from, to sign (`private`) or verify:
+    /// `[format, data, publicJwk]` with format `jwk` (data: JWK JSON),
+    /// `spki` or `pkcs8` (data: DER bytes); `publicJwk` (tokens module,
+    /// private keys) is the public half the host must check the key against.
+    #[wasm_bindgen(js_name = hostImport)]
+    pub fn host_import(&self, id: u32, private: bool) -> Option<js_sys::Array> {
+        let form = super::host::host_import(self.key_by_id(id)?, private)?;
+        let public = form
+            .public_jwk
+            .map_or(JsValue::UNDEFINED, |jwk| JsValue::from_str(&jwk));
+        Some(js_sys::Array::of4(
+            &JsValue::from_str(form.format),
+            &form.data,
+            &public,
+            &JsValue::from_bool(form.private),
+        ))
+    }
+
+    /// The error for key `id` refused by the host's crypto as invalid (the
+    /// WebCrypto path; see `host::refused`), or `undefined` when wasm is to
+    /// decide.
+    #[wasm_bindgen(js_name = refusedError)]
+    pub fn refused_error(&self, id: u32) -> JsValue {
+        match self
+            .key_by_id(id)
+            .map(|key| super::host::refused(self, key))
+        {
+            Some(Err(error)) => super::errors::to_js(error),
+            _ => JsValue::UNDEFINED,
+        }
     }
 }
 

@@ -15,12 +15,21 @@
 //! - an asynchronous host such as WebCrypto: [`pending`] runs the core once
 //!   to learn what must be signed or checked, the wrapper awaits the host,
 //!   and the core runs again with the host's answer.
+//!
+//! The same bindings build two modules (mk/js.mk): the keys module (feature
+//! `js`: everything, with the `arithmetic` core) and the tokens module
+//! (feature `js-tokens` alone: no key arithmetic, signatures by the host; what
+//! it cannot do fails with the internal `ERR_KEYS_MODULE_REQUIRED`, see
+//! [`keys_module`], and the wrapper retries in the keys module).
 
+#[cfg(feature = "arithmetic")]
 mod certs;
 mod dpop;
 mod errors;
 mod host;
 mod keys;
+#[cfg(not(feature = "arithmetic"))]
+mod keys_module;
 mod ops;
 mod options;
 mod pending;

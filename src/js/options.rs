@@ -109,7 +109,7 @@ fn parse_duration(text: &str) -> Option<u64> {
     if number.is_empty() || number.len() > 24 {
         return None;
     }
-    let value: f64 = number.parse().ok()?;
+    let value: f64 = crate::json::parse_f64(number)?;
     let unit_seconds = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
         "m" | "min" | "mins" | "minute" | "minutes" => 60.0,

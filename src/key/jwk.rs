@@ -8,15 +8,22 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+#[cfg(feature = "arithmetic")]
 use elliptic_curve::sec1::ToEncodedPoint;
+#[cfg(feature = "arithmetic")]
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use serde_json::{Map, Value};
+#[cfg(feature = "arithmetic")]
 use zeroize::Zeroizing;
 
-use super::{rsa_private_from_parts, rsa_public_from_parts, Key};
+use super::material::{required_str, Material};
+use super::Key;
 use crate::alg::Algorithm;
+#[cfg(feature = "arithmetic")]
 use crate::b64;
-use crate::error::{bail, err, Error, ErrorCode, Result};
+#[cfg(feature = "arithmetic")]
+use crate::error::err;
+use crate::error::{bail, ErrorCode, Result};
 
 /// A JWK: a validated key plus its metadata.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,18 +98,17 @@ impl Jwk {
             bail!(JwkInvalid, "a JWK must be a JSON object");
         };
         let kty = required_str(members, "kty")?;
-        let (key, key_members) = match kty {
-            "RSA" => (parse_rsa(members)?, RSA_MEMBERS),
-            "EC" => (parse_ec(members)?, EC_MEMBERS),
-            "OKP" => (parse_okp(members)?, OKP_MEMBERS),
-            "oct" => (parse_oct(members)?, OCT_MEMBERS),
-            other => {
-                return Err(Error::new(
-                    ErrorCode::NotSupported,
-                    alloc::format!("unsupported JWK kty {other:?}"),
-                ))
-            }
+        let material = Material::from_jwk(kty, members)?;
+        let key_members = match kty {
+            "RSA" => RSA_MEMBERS,
+            "EC" => EC_MEMBERS,
+            "OKP" => OKP_MEMBERS,
+            _ => OCT_MEMBERS,
         };
+        #[cfg(feature = "arithmetic")]
+        let key = Key::from_material(&material, ErrorCode::JwkInvalid)?;
+        #[cfg(not(feature = "arithmetic"))]
+        let key = Key::from_material(material, super::HostForm::Jwk);
         let mut jwk = Jwk::new(key);
         jwk.kid = optional_str(members, "kid")?;
         jwk.key_use = optional_str(members, "use")?;
@@ -145,23 +151,40 @@ impl Jwk {
             }
         }
         if let Some(chain) = &self.x5c {
-            let Some(leaf) = chain.first() else {
-                bail!(JwkInvalid, "JWK \"x5c\" is empty");
-            };
-            let der = b64::decode_std(leaf, ErrorCode::JwkInvalid, "JWK \"x5c\" entry")?;
-            let cert_key = super::pem::key_from_certificate_der(&der)
-                .map_err(|e| err!(JwkInvalid, "JWK \"x5c\" leaf certificate: {}", e.message()))?;
-            if cert_key != self.key.to_public()? {
-                bail!(
-                    JwkInvalid,
-                    "JWK \"x5c\" leaf certificate holds a different key than the JWK"
-                );
-            }
-            for cert in &chain[1..] {
-                b64::decode_std(cert, ErrorCode::JwkInvalid, "JWK \"x5c\" entry")?;
-            }
+            self.check_x5c(chain)?;
         }
         Ok(())
+    }
+
+    /// `x5c` must carry this very key.
+    #[cfg(feature = "arithmetic")]
+    fn check_x5c(&self, chain: &[String]) -> Result<()> {
+        let Some(leaf) = chain.first() else {
+            bail!(JwkInvalid, "JWK \"x5c\" is empty");
+        };
+        let der = b64::decode_std(leaf, ErrorCode::JwkInvalid, "JWK \"x5c\" entry")?;
+        let cert_key = super::pem::key_from_certificate_der(&der)
+            .map_err(|e| err!(JwkInvalid, "JWK \"x5c\" leaf certificate: {}", e.message()))?;
+        if cert_key != self.key.to_public()? {
+            bail!(
+                JwkInvalid,
+                "JWK \"x5c\" leaf certificate holds a different key than the JWK"
+            );
+        }
+        for cert in &chain[1..] {
+            b64::decode_std(cert, ErrorCode::JwkInvalid, "JWK \"x5c\" entry")?;
+        }
+        Ok(())
+    }
+
+    /// Without arithmetic the certificate cannot be read: the keys module
+    /// checks the chain.
+    #[cfg(not(feature = "arithmetic"))]
+    fn check_x5c(&self, _chain: &[String]) -> Result<()> {
+        bail!(
+            KeysModuleRequired,
+            "checking that JWK \"x5c\" holds this key needs X.509 parsing"
+        );
     }
 
     /// The JWK as a JSON object: `kty`, the key parameters, the metadata,
@@ -227,6 +250,13 @@ fn string_array(items: &[String]) -> Value {
 }
 
 /// Writes `kty` and the key parameters, in the order jose writes them.
+#[cfg(not(feature = "arithmetic"))]
+pub(crate) fn key_members(key: &Key, out: &mut Map<String, Value>) {
+    key.material().write_members(out);
+}
+
+/// Writes `kty` and the key parameters, in the order jose writes them.
+#[cfg(feature = "arithmetic")]
 pub(crate) fn key_members(key: &Key, out: &mut Map<String, Value>) {
     out.insert("kty".into(), Value::String(key.kty().into()));
     match key {
@@ -278,10 +308,12 @@ pub(crate) fn key_members(key: &Key, out: &mut Map<String, Value>) {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 fn put(out: &mut Map<String, Value>, name: &str, bytes: &[u8]) {
     out.insert(name.into(), Value::String(b64::encode_url(bytes)));
 }
 
+#[cfg(feature = "arithmetic")]
 fn put_ec_point(out: &mut Map<String, Value>, crv: &str, uncompressed: &[u8]) {
     // An uncompressed SEC1 point is 0x04 || x || y with x and y of equal length.
     let coordinates = &uncompressed[1..];
@@ -289,134 +321,6 @@ fn put_ec_point(out: &mut Map<String, Value>, crv: &str, uncompressed: &[u8]) {
     out.insert("crv".into(), Value::String(crv.into()));
     put(out, "x", x);
     put(out, "y", y);
-}
-
-fn parse_rsa(members: &Map<String, Value>) -> Result<Key> {
-    if members.contains_key("oth") {
-        bail!(
-            NotSupported,
-            "multi-prime RSA keys (\"oth\") are not supported"
-        );
-    }
-    let n = required_bytes(members, "n")?;
-    let e = required_bytes(members, "e")?;
-    if !members.contains_key("d") {
-        return rsa_public_from_parts(&n, &e);
-    }
-    let d = Zeroizing::new(required_bytes(members, "d")?);
-    let p = Zeroizing::new(required_bytes(members, "p")?);
-    let q = Zeroizing::new(required_bytes(members, "q")?);
-    let crt = ["dp", "dq", "qi"]
-        .iter()
-        .map(|name| members.get(*name).map(|_| required_bytes(members, name)))
-        .collect::<Option<Result<Vec<_>>>>()
-        .transpose()?
-        .map(Zeroizing::new);
-    let crt_refs = crt
-        .as_ref()
-        .map(|parts| [&parts[0][..], &parts[1][..], &parts[2][..]]);
-    rsa_private_from_parts(&n, &e, &d, [&p, &q], crt_refs)
-}
-
-fn parse_ec(members: &Map<String, Value>) -> Result<Key> {
-    let crv = required_str(members, "crv")?;
-    let size = match crv {
-        "P-256" => 32,
-        "P-384" => 48,
-        other => bail!(NotSupported, "unsupported EC curve {other:?}"),
-    };
-    let x = required_bytes(members, "x")?;
-    let y = required_bytes(members, "y")?;
-    if x.len() != size || y.len() != size {
-        bail!(JwkInvalid, "EC {crv} coordinates must be {size} bytes each");
-    }
-    let mut point = Vec::with_capacity(1 + 2 * size);
-    point.push(0x04);
-    point.extend_from_slice(&x);
-    point.extend_from_slice(&y);
-    let d = match members.get("d") {
-        None => None,
-        Some(_) => {
-            let d = Zeroizing::new(required_bytes(members, "d")?);
-            if d.len() != size {
-                bail!(JwkInvalid, "EC {crv} \"d\" must be {size} bytes");
-            }
-            Some(d)
-        }
-    };
-    let not_on_curve = || err!(JwkInvalid, "EC point (x, y) is not on {crv}");
-    let mismatch = || {
-        err!(
-            JwkInvalid,
-            "EC \"d\" does not match the public point (x, y)"
-        )
-    };
-    let bad_scalar = || err!(JwkInvalid, "EC \"d\" is not a valid {crv} private scalar");
-    Ok(match (size, d) {
-        (32, None) => {
-            Key::P256Public(p256::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?)
-        }
-        (32, Some(d)) => {
-            let public = p256::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?;
-            let private = p256::SecretKey::from_slice(&d).map_err(|_| bad_scalar())?;
-            if private.public_key() != public {
-                return Err(mismatch());
-            }
-            Key::P256Private(private)
-        }
-        (_, None) => {
-            Key::P384Public(p384::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?)
-        }
-        (_, Some(d)) => {
-            let public = p384::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?;
-            let private = p384::SecretKey::from_slice(&d).map_err(|_| bad_scalar())?;
-            if private.public_key() != public {
-                return Err(mismatch());
-            }
-            Key::P384Private(private)
-        }
-    })
-}
-
-fn parse_okp(members: &Map<String, Value>) -> Result<Key> {
-    let crv = required_str(members, "crv")?;
-    if crv != "Ed25519" {
-        bail!(NotSupported, "unsupported OKP curve {crv:?}");
-    }
-    let x: [u8; 32] = required_bytes(members, "x")?
-        .try_into()
-        .map_err(|_| err!(JwkInvalid, "Ed25519 \"x\" must be 32 bytes"))?;
-    let public = ed25519_dalek::VerifyingKey::from_bytes(&x)
-        .map_err(|_| err!(JwkInvalid, "Ed25519 \"x\" is not a valid public key"))?;
-    if !members.contains_key("d") {
-        return Ok(Key::Ed25519Public(public));
-    }
-    let d = Zeroizing::new(required_bytes(members, "d")?);
-    let seed: &[u8; 32] = d
-        .as_slice()
-        .try_into()
-        .map_err(|_| err!(JwkInvalid, "Ed25519 \"d\" must be 32 bytes"))?;
-    let private = ed25519_dalek::SigningKey::from_bytes(seed);
-    if private.verifying_key() != public {
-        bail!(JwkInvalid, "Ed25519 \"d\" does not match \"x\"");
-    }
-    Ok(Key::Ed25519Private(private))
-}
-
-fn parse_oct(members: &Map<String, Value>) -> Result<Key> {
-    let k = Zeroizing::new(required_bytes(members, "k")?);
-    if k.is_empty() {
-        bail!(JwkInvalid, "oct JWK \"k\" is empty");
-    }
-    Ok(Key::Secret(k))
-}
-
-fn required_str<'a>(members: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
-    match members.get(name) {
-        Some(Value::String(value)) => Ok(value),
-        Some(_) => bail!(JwkInvalid, "JWK \"{name}\" must be a string"),
-        None => bail!(JwkInvalid, "JWK is missing \"{name}\""),
-    }
 }
 
 fn optional_str(members: &Map<String, Value>, name: &str) -> Result<Option<String>> {
@@ -440,13 +344,4 @@ fn optional_str_array(members: &Map<String, Value>, name: &str) -> Result<Option
             .map(Some),
         Some(_) => bail!(JwkInvalid, "JWK \"{name}\" must be an array of strings"),
     }
-}
-
-fn required_bytes(members: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
-    let text = required_str(members, name)?;
-    b64::decode_url(
-        text,
-        ErrorCode::JwkInvalid,
-        &alloc::format!("JWK \"{name}\""),
-    )
 }

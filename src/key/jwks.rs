@@ -97,6 +97,9 @@ impl JwkSet {
         for (index, entry) in entries.iter().enumerate() {
             match Jwk::from_value(entry) {
                 Ok(jwk) => set.keys.push(jwk),
+                // Without arithmetic a key this build cannot read is not a
+                // key to skip: the keys module reads the whole set instead.
+                Err(error) if error.code() == ErrorCode::KeysModuleRequired => return Err(error),
                 Err(error) => set.skipped.push(SkippedKey {
                     index,
                     kid: entry.get("kid").and_then(Value::as_str).map(String::from),

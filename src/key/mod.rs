@@ -1,27 +1,39 @@
 //! Keys: the parsed, validated form every other module works with, and its
 //! encodings (JWK, JWKS, PEM/DER, thumbprints) and generation.
 //!
-//! A [`Key`] is only ever built from input that has been fully checked:
-//! RSA components consistent and within size bounds, EC points on their
-//! curve, private halves matching their public halves. Everything downstream
-//! can therefore trust it.
+//! Two layers ([`material`]): every key is first read structurally (sizes,
+//! exponent, coordinate lengths), in every build. With the `arithmetic`
+//! feature (on by default) a [`Key`] is only ever built from input that has
+//! then been fully checked: RSA components consistent, EC points on their
+//! curve, private halves matching their public halves, so everything
+//! downstream can trust it. Without it (the npm package's tokens module) a
+//! [`Key`] holds the structurally checked material and the form the host's
+//! crypto imports it from, and that import checks the rest.
 
+#[cfg(feature = "arithmetic")]
 pub mod encrypted;
+#[cfg(feature = "arithmetic")]
 pub mod generate;
 pub mod jwk;
 pub mod jwks;
+pub(crate) mod material;
 pub mod pem;
 pub mod thumbprint;
 
+#[cfg(not(feature = "arithmetic"))]
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(feature = "arithmetic")]
 use rsa::traits::PublicKeyParts;
+#[cfg(feature = "arithmetic")]
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use zeroize::Zeroizing;
 
 use crate::alg::{Algorithm, KeyFamily};
 use crate::error::{bail, Error, ErrorCode, Result};
+use material::Material;
 
 /// The smallest RSA modulus accepted for signing or verifying (RFC 7518 section 3.3).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -32,6 +44,7 @@ pub const MAX_RSA_BITS: usize = 8192;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// A validated cryptographic key, public or private.
+#[cfg(feature = "arithmetic")]
 #[non_exhaustive]
 #[derive(Clone)]
 pub enum Key {
@@ -55,6 +68,205 @@ pub enum Key {
     Secret(Zeroizing<Vec<u8>>),
 }
 
+/// A structurally checked key (the build without the `arithmetic` feature):
+/// its material, and the form the host's crypto imports it from.
+#[cfg(not(feature = "arithmetic"))]
+#[derive(Clone)]
+pub struct Key {
+    material: Material,
+    host: HostForm,
+}
+
+/// How the host's crypto imports a key of the build without arithmetic:
+/// from the JWK members it came as, or from the DER it came as (after PEM
+/// decoding), so that the host checks exactly what it was given.
+#[cfg(not(feature = "arithmetic"))]
+#[non_exhaustive]
+#[derive(Clone)]
+pub enum HostForm {
+    /// JWK JSON of the key members ([`Key::jwk_members_json`]).
+    Jwk,
+    /// A `SubjectPublicKeyInfo`.
+    Spki(Vec<u8>),
+    /// A PKCS#8 `PrivateKeyInfo`.
+    Pkcs8(Zeroizing<Vec<u8>>),
+}
+
+#[cfg(not(feature = "arithmetic"))]
+impl Key {
+    /// A symmetric secret from raw bytes. Rejects an empty secret; the length
+    /// rule of each HMAC algorithm is applied when the key is used.
+    pub fn secret(bytes: &[u8]) -> Result<Self> {
+        if bytes.is_empty() {
+            bail!(InvalidArgument, "an HMAC secret cannot be empty");
+        }
+        Ok(Self::from_material(
+            Material::Secret(Zeroizing::new(bytes.to_vec())),
+            HostForm::Jwk,
+        ))
+    }
+
+    pub(crate) fn from_material(material: Material, host: HostForm) -> Self {
+        Self { material, host }
+    }
+
+    pub(crate) fn material(&self) -> &Material {
+        &self.material
+    }
+
+    /// The form the host imports this key from.
+    pub fn host_form(&self) -> &HostForm {
+        &self.host
+    }
+
+    /// The key members (`kty` and the key parameters, no metadata) as JWK
+    /// JSON, for a host to import.
+    pub fn jwk_members_json(&self) -> alloc::string::String {
+        let mut members = serde_json::Map::new();
+        self.material.write_members(&mut members);
+        serde_json::Value::Object(members).to_string()
+    }
+
+    /// The key family, which decides the algorithms the key may be used with.
+    pub fn family(&self) -> KeyFamily {
+        self.material.family()
+    }
+
+    /// True for private asymmetric keys and for secrets: keys that can sign.
+    pub fn can_sign(&self) -> bool {
+        self.is_private() || matches!(self.material, Material::Secret(_))
+    }
+
+    /// True for private asymmetric keys (not for secrets).
+    pub fn is_private(&self) -> bool {
+        self.material.is_private()
+    }
+
+    /// The public half of an asymmetric key (itself if already public).
+    /// A secret has no public half.
+    pub fn to_public(&self) -> Result<Key> {
+        if let Material::Secret(_) = self.material {
+            bail!(
+                InvalidArgument,
+                "a symmetric secret has no public key to export"
+            );
+        }
+        if !self.is_private() {
+            return Ok(self.clone());
+        }
+        // The structural layer only keeps keys whose public half it read.
+        Ok(Self::from_material(
+            self.material.to_public(),
+            HostForm::Jwk,
+        ))
+    }
+
+    /// The RSA modulus size in bits, for RSA keys.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        self.material.rsa_bits()
+    }
+
+    /// The secret's length in bytes, for HMAC secrets.
+    pub fn secret_len(&self) -> Option<usize> {
+        self.secret_bytes().map(<[u8]>::len)
+    }
+
+    /// The HMAC secret, for HMAC secrets.
+    pub(crate) fn secret_bytes(&self) -> Option<&[u8]> {
+        match &self.material {
+            Material::Secret(bytes) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(not(feature = "arithmetic"))]
+impl fmt::Debug for Key {
+    // Never prints key material: a Debug of a private key ends up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Key");
+        out.field("family", &self.family())
+            .field("private", &self.is_private());
+        if let Some(bits) = self.rsa_bits() {
+            out.field("bits", &bits);
+        }
+        if let Some(len) = self.secret_len() {
+            out.field("len", &len);
+        }
+        out.finish_non_exhaustive()
+    }
+}
+
+#[cfg(not(feature = "arithmetic"))]
+impl PartialEq for Key {
+    /// The same key material (secrets compared in constant time).
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        let mut a = serde_json::Map::new();
+        let mut b = serde_json::Map::new();
+        self.material.write_members(&mut a);
+        other.material.write_members(&mut b);
+        let a = serde_json::Value::Object(a).to_string();
+        let b = serde_json::Value::Object(b).to_string();
+        a.as_bytes().ct_eq(b.as_bytes()).into()
+    }
+}
+
+#[cfg(not(feature = "arithmetic"))]
+impl Eq for Key {}
+
+impl Key {
+    /// The JWK `kty` of this key: `RSA`, `EC`, `OKP` or `oct`.
+    pub fn kty(&self) -> &'static str {
+        match self.family() {
+            KeyFamily::Rsa => "RSA",
+            KeyFamily::P256 | KeyFamily::P384 => "EC",
+            KeyFamily::Ed25519 => "OKP",
+            KeyFamily::Secret => "oct",
+        }
+    }
+
+    /// Checks that this key may be used with `alg`: right family (no
+    /// RS256/HS256 confusion, no curve substitution) and strong enough.
+    pub fn check_usable_with(&self, alg: Algorithm) -> Result<()> {
+        if self.family() != alg.key_family() {
+            return Err(Error::new(
+                ErrorCode::KeyTypeMismatch,
+                alloc::format!(
+                    "{alg} needs {} key, but the key is {}",
+                    family_label(alg.key_family()),
+                    family_label(self.family())
+                ),
+            ));
+        }
+        self.check_strength(alg)
+    }
+
+    /// Rejects RSA keys under 2048 bits and HMAC secrets shorter than the
+    /// hash output of `alg` (RFC 7518 sections 3.2 and 3.3).
+    pub fn check_strength(&self, alg: Algorithm) -> Result<()> {
+        if let Some(bits) = self.rsa_bits() {
+            if bits < MIN_RSA_BITS {
+                bail!(
+                    WeakKey,
+                    "RSA key of {bits} bits is too short: at least {MIN_RSA_BITS} bits are required"
+                );
+            }
+        }
+        if let Some(len) = self.secret_len() {
+            let min = alg.min_secret_len().max(MIN_SECRET_BYTES);
+            if len < min {
+                bail!(
+                    WeakKey,
+                    "HMAC secret of {len} bytes is too short for {alg}: at least {min} bytes are required"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "arithmetic")]
 impl Key {
     /// A symmetric secret from raw bytes. Rejects an empty secret; the length
     /// rule of each HMAC algorithm is applied when the key is used.
@@ -65,6 +277,89 @@ impl Key {
         Ok(Self::Secret(Zeroizing::new(bytes.to_vec())))
     }
 
+    /// The validated key on top of structurally checked `material`: what
+    /// only arithmetic can check fails with `code` (`ERR_JWK_INVALID` for a
+    /// JWK, `ERR_DER_INVALID` for DER).
+    pub(crate) fn from_material(material: &Material, code: ErrorCode) -> Result<Self> {
+        let fail = |message: alloc::string::String| Error::new(code, message);
+        Ok(match material {
+            Material::Rsa {
+                n,
+                e,
+                private: None,
+            } => rsa_public_from_parts(n, e)?,
+            Material::Rsa {
+                n,
+                e,
+                private: Some(private),
+            } => rsa_private_from_parts(
+                n,
+                e,
+                &private.d,
+                [&private.p, &private.q],
+                private
+                    .crt
+                    .as_ref()
+                    .map(|[dp, dq, qi]| [&dp[..], &dq[..], &qi[..]]),
+            )?,
+            Material::Ec { curve, x, y, d } => {
+                let crv = curve.name();
+                let mut point = Vec::with_capacity(1 + x.len() + y.len());
+                point.push(0x04);
+                point.extend_from_slice(x);
+                point.extend_from_slice(y);
+                let not_on_curve = || fail(alloc::format!("EC point (x, y) is not on {crv}"));
+                let mismatch = || fail("EC \"d\" does not match the public point (x, y)".into());
+                let bad_scalar = || {
+                    fail(alloc::format!(
+                        "EC \"d\" is not a valid {crv} private scalar"
+                    ))
+                };
+                match (curve, d) {
+                    (material::Curve::P256, None) => Key::P256Public(
+                        p256::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?,
+                    ),
+                    (material::Curve::P256, Some(d)) => {
+                        let public =
+                            p256::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?;
+                        let private = p256::SecretKey::from_slice(d).map_err(|_| bad_scalar())?;
+                        if private.public_key() != public {
+                            return Err(mismatch());
+                        }
+                        Key::P256Private(private)
+                    }
+                    (material::Curve::P384, None) => Key::P384Public(
+                        p384::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?,
+                    ),
+                    (material::Curve::P384, Some(d)) => {
+                        let public =
+                            p384::PublicKey::from_sec1_bytes(&point).map_err(|_| not_on_curve())?;
+                        let private = p384::SecretKey::from_slice(d).map_err(|_| bad_scalar())?;
+                        if private.public_key() != public {
+                            return Err(mismatch());
+                        }
+                        Key::P384Private(private)
+                    }
+                }
+            }
+            Material::Ed25519 { x, d } => {
+                let public = ed25519_dalek::VerifyingKey::from_bytes(x)
+                    .map_err(|_| fail("Ed25519 \"x\" is not a valid public key".into()))?;
+                match d {
+                    None => Key::Ed25519Public(public),
+                    Some(seed) => {
+                        let private = ed25519_dalek::SigningKey::from_bytes(seed);
+                        if private.verifying_key() != public {
+                            return Err(fail("Ed25519 \"d\" does not match \"x\"".into()));
+                        }
+                        Key::Ed25519Private(private)
+                    }
+                }
+            }
+            Material::Secret(k) => Key::Secret(k.clone()),
+        })
+    }
+
     /// The key family, which decides the algorithms the key may be used with.
     pub fn family(&self) -> KeyFamily {
         match self {
@@ -73,16 +368,6 @@ impl Key {
             Self::P384Public(_) | Self::P384Private(_) => KeyFamily::P384,
             Self::Ed25519Public(_) | Self::Ed25519Private(_) => KeyFamily::Ed25519,
             Self::Secret(_) => KeyFamily::Secret,
-        }
-    }
-
-    /// The JWK `kty` of this key: `RSA`, `EC`, `OKP` or `oct`.
-    pub fn kty(&self) -> &'static str {
-        match self.family() {
-            KeyFamily::Rsa => "RSA",
-            KeyFamily::P256 | KeyFamily::P384 => "EC",
-            KeyFamily::Ed25519 => "OKP",
-            KeyFamily::Secret => "oct",
         }
     }
 
@@ -135,45 +420,6 @@ impl Key {
             _ => None,
         }
     }
-
-    /// Checks that this key may be used with `alg`: right family (no
-    /// RS256/HS256 confusion, no curve substitution) and strong enough.
-    pub fn check_usable_with(&self, alg: Algorithm) -> Result<()> {
-        if self.family() != alg.key_family() {
-            return Err(Error::new(
-                ErrorCode::KeyTypeMismatch,
-                alloc::format!(
-                    "{alg} needs {} key, but the key is {}",
-                    family_label(alg.key_family()),
-                    family_label(self.family())
-                ),
-            ));
-        }
-        self.check_strength(alg)
-    }
-
-    /// Rejects RSA keys under 2048 bits and HMAC secrets shorter than the
-    /// hash output of `alg` (RFC 7518 sections 3.2 and 3.3).
-    pub fn check_strength(&self, alg: Algorithm) -> Result<()> {
-        if let Some(bits) = self.rsa_bits() {
-            if bits < MIN_RSA_BITS {
-                bail!(
-                    WeakKey,
-                    "RSA key of {bits} bits is too short: at least {MIN_RSA_BITS} bits are required"
-                );
-            }
-        }
-        if let Some(len) = self.secret_len() {
-            let min = alg.min_secret_len().max(MIN_SECRET_BYTES);
-            if len < min {
-                bail!(
-                    WeakKey,
-                    "HMAC secret of {len} bytes is too short for {alg}: at least {min} bytes are required"
-                );
-            }
-        }
-        Ok(())
-    }
 }
 
 fn family_label(family: KeyFamily) -> &'static str {
@@ -186,6 +432,7 @@ fn family_label(family: KeyFamily) -> &'static str {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 impl fmt::Debug for Key {
     // Never prints key material: a Debug of a private key ends up in logs.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -211,6 +458,7 @@ impl fmt::Debug for Key {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 impl PartialEq for Key {
     fn eq(&self, other: &Self) -> bool {
         use subtle::ConstantTimeEq;
@@ -231,9 +479,11 @@ impl PartialEq for Key {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 impl Eq for Key {}
 
 /// An RSA public key from big-endian components, within the size bounds.
+#[cfg(feature = "arithmetic")]
 pub(crate) fn rsa_public_from_parts(n: &[u8], e: &[u8]) -> Result<Key> {
     let n = rsa::BigUint::from_bytes_be(n);
     check_modulus_size(&n)?;
@@ -251,6 +501,7 @@ pub(crate) fn rsa_public_from_parts(n: &[u8], e: &[u8]) -> Result<Key> {
 /// An RSA private key from big-endian components. The key is validated
 /// (primes multiply to n, d inverts e) and CRT parameters, when given, must
 /// agree with it: a signer using wrong ones would leak the key.
+#[cfg(feature = "arithmetic")]
 pub(crate) fn rsa_private_from_parts(
     n: &[u8],
     e: &[u8],
@@ -287,6 +538,7 @@ pub(crate) fn rsa_private_from_parts(
     Ok(Key::RsaPrivate(private))
 }
 
+#[cfg(feature = "arithmetic")]
 fn check_modulus_size(n: &rsa::BigUint) -> Result<()> {
     if n.bits() > MAX_RSA_BITS {
         bail!(

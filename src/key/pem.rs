@@ -8,18 +8,32 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+#[cfg(feature = "arithmetic")]
 use const_oid::db::{rfc5912, rfc8410};
+#[cfg(feature = "arithmetic")]
 use const_oid::ObjectIdentifier;
+#[cfg(feature = "arithmetic")]
 use der::{Decode, Encode};
+#[cfg(feature = "arithmetic")]
 use elliptic_curve::sec1::ToEncodedPoint;
+#[cfg(feature = "arithmetic")]
 use pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+#[cfg(feature = "arithmetic")]
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+#[cfg(feature = "arithmetic")]
 use zeroize::Zeroizing;
 
 use super::jwk::Jwk;
-use super::{rsa_private_from_parts, rsa_public_from_parts, Key};
+use super::material::Material;
+#[cfg(feature = "arithmetic")]
+use super::material::{unsupported_algorithm, Curve};
+use super::Key;
+#[cfg(feature = "arithmetic")]
+use super::{rsa_private_from_parts, rsa_public_from_parts};
 use crate::b64;
-use crate::error::{bail, err, Error, ErrorCode, Result};
+use crate::error::{bail, err, Result};
+#[cfg(feature = "arithmetic")]
+use crate::error::{Error, ErrorCode};
 
 /// A PEM/DER key encoding.
 #[non_exhaustive]
@@ -100,6 +114,7 @@ impl DecodedKey {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 impl Key {
     /// The DER encoding of this key in `format`. SPKI of a private key is
     /// its public key's SPKI.
@@ -177,6 +192,7 @@ pub fn encode_pem(label: &str, der: &[u8]) -> String {
     )
 }
 
+#[cfg(feature = "arithmetic")]
 /// SEC1 `ECPrivateKey` with the named curve and the public key, as OpenSSL
 /// writes it (RustCrypto's own SEC1 encoder leaves the curve out).
 fn sec1_der(
@@ -192,6 +208,7 @@ fn sec1_der(
     encoded(key.to_der().map(Zeroizing::new))
 }
 
+#[cfg(feature = "arithmetic")]
 /// Any DER document an encoder returns, copied into zeroizing memory.
 fn encoded<D: DerDocument, E: core::fmt::Display>(
     result: core::result::Result<D, E>,
@@ -201,23 +218,27 @@ fn encoded<D: DerDocument, E: core::fmt::Display>(
         .map_err(|e| err!(DerInvalid, "DER encoding failed: {e}"))
 }
 
+#[cfg(feature = "arithmetic")]
 /// The two document types RustCrypto encoders return.
 trait DerDocument {
     fn der_bytes(&self) -> &[u8];
 }
 
+#[cfg(feature = "arithmetic")]
 impl DerDocument for der::Document {
     fn der_bytes(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
+#[cfg(feature = "arithmetic")]
 impl DerDocument for der::SecretDocument {
     fn der_bytes(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
+#[cfg(feature = "arithmetic")]
 impl DerDocument for Zeroizing<Vec<u8>> {
     fn der_bytes(&self) -> &[u8] {
         self
@@ -342,7 +363,14 @@ pub fn decode_pem_with_passphrase(
         .iter()
         .all(|(kind, _)| *kind == BlockType::Certificate);
     if all_certificates {
+        #[cfg(not(feature = "arithmetic"))]
+        bail!(
+            KeysModuleRequired,
+            "the key of a certificate needs X.509 parsing"
+        );
+        #[cfg(feature = "arithmetic")]
         let leaf = key_from_certificate_der(usable[0].1)?;
+        #[cfg(feature = "arithmetic")]
         return Ok(DecodedKey {
             key: leaf,
             certificates: usable.iter().map(|(_, der)| der.to_vec()).collect(),
@@ -363,14 +391,48 @@ pub fn decode_pem_with_passphrase(
                 "the private key is encrypted (ENCRYPTED PRIVATE KEY): give its passphrase"
             );
         };
-        let plain = super::encrypted::decrypt_pkcs8_der(der, passphrase)?;
-        return Ok(with_matching_chain(key_from_pkcs8_der(&plain)?, &chain));
+        return decrypted(der, passphrase, &chain);
     }
-    Ok(with_matching_chain(key_from_typed_der(kind, der)?, &chain))
+    #[cfg(feature = "arithmetic")]
+    return Ok(with_matching_chain(key_from_typed_der(kind, der)?, &chain));
+    #[cfg(not(feature = "arithmetic"))]
+    return with_matching_chain(key_from_typed_der(kind, der)?, &chain);
+}
+
+#[cfg(feature = "arithmetic")]
+fn decrypted(der: &[u8], passphrase: &[u8], chain: &[&[u8]]) -> Result<DecodedKey> {
+    let plain = super::encrypted::decrypt_pkcs8_der(der, passphrase)?;
+    Ok(with_matching_chain(key_from_pkcs8_der(&plain)?, chain))
+}
+
+/// PBES2 needs PBKDF2 or scrypt and AES: the keys module decrypts.
+#[cfg(not(feature = "arithmetic"))]
+fn decrypted(_der: &[u8], _passphrase: &[u8], _chain: &[&[u8]]) -> Result<DecodedKey> {
+    bail!(
+        KeysModuleRequired,
+        "decrypting an encrypted private key needs the keys module"
+    );
+}
+
+/// Without arithmetic, whether a bundled certificate holds the key cannot
+/// be checked: the keys module reads such a bundle.
+#[cfg(not(feature = "arithmetic"))]
+fn with_matching_chain(key: Key, chain: &[&[u8]]) -> Result<DecodedKey> {
+    if !chain.is_empty() {
+        bail!(
+            KeysModuleRequired,
+            "a key bundled with its certificate needs X.509 parsing"
+        );
+    }
+    Ok(DecodedKey {
+        key,
+        certificates: Vec::new(),
+    })
 }
 
 /// `key` with `chain` as its certificates if the chain's leaf holds the
 /// key's public half (a private key bundled with its certificate).
+#[cfg(feature = "arithmetic")]
 fn with_matching_chain(key: Key, chain: &[&[u8]]) -> DecodedKey {
     let matches = key.is_private()
         && chain
@@ -388,6 +450,7 @@ fn with_matching_chain(key: Key, chain: &[&[u8]]) -> DecodedKey {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 /// Decodes a key from DER of any supported structure, trying certificate,
 /// SPKI, PKCS#8, PKCS#1 and SEC1 in turn.
 pub fn decode_der(der: &[u8]) -> Result<DecodedKey> {
@@ -429,6 +492,7 @@ pub fn decode_der(der: &[u8]) -> Result<DecodedKey> {
     ))
 }
 
+#[cfg(feature = "arithmetic")]
 /// True for errors that [`decode_der`] reports as they are instead of trying
 /// the next structure: the DER parsed, and what it holds is refused.
 fn is_final(error: &Error) -> bool {
@@ -438,6 +502,7 @@ fn is_final(error: &Error) -> bool {
     )
 }
 
+#[cfg(feature = "arithmetic")]
 /// The public key of an X.509 certificate. The certificate's signature and
 /// validity are not checked: the caller decides whether to trust it.
 pub fn key_from_certificate_der(der: &[u8]) -> Result<Key> {
@@ -451,6 +516,40 @@ pub fn key_from_certificate_der(der: &[u8]) -> Result<Key> {
     key_from_spki_der(&spki)
 }
 
+/// Without arithmetic: SPKI and PKCS#8, read structurally and handed to the
+/// host as DER; the other structures need the keys module.
+#[cfg(not(feature = "arithmetic"))]
+fn key_from_typed_der(kind: BlockType, der: &[u8]) -> Result<Key> {
+    use super::HostForm;
+    match kind {
+        BlockType::Spki => Material::from_spki_der(der)
+            .map(|material| Key::from_material(material, HostForm::Spki(der.to_vec()))),
+        BlockType::Pkcs8 => Material::from_pkcs8_der(der).map(|material| {
+            let der = zeroize::Zeroizing::new(der.to_vec());
+            Key::from_material(material, HostForm::Pkcs8(der))
+        }),
+        BlockType::EncryptedPkcs8 => bail!(
+            PassphraseRequired,
+            "the private key is encrypted: give its passphrase"
+        ),
+        _ => bail!(
+            KeysModuleRequired,
+            "PKCS#1, SEC1 and certificate keys need the keys module"
+        ),
+    }
+}
+
+/// Every structural check of [`Material`] before the arithmetic ones; what
+/// this layer leaves to arithmetic (`ERR_KEYS_MODULE_REQUIRED`) goes on.
+#[cfg(feature = "arithmetic")]
+fn structural(checked: Result<Material>) -> Result<()> {
+    match checked {
+        Err(e) if e.code() != ErrorCode::KeysModuleRequired => Err(e),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(feature = "arithmetic")]
 fn key_from_typed_der(kind: BlockType, der: &[u8]) -> Result<Key> {
     match kind {
         BlockType::Spki => key_from_spki_der(der),
@@ -470,7 +569,9 @@ fn key_from_typed_der(kind: BlockType, der: &[u8]) -> Result<Key> {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 pub(crate) fn key_from_spki_der(der: &[u8]) -> Result<Key> {
+    structural(Material::from_spki_der(der))?;
     let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
         .map_err(|e| err!(DerInvalid, "invalid SubjectPublicKeyInfo: {e}"))?;
     let oid = spki.algorithm.oid;
@@ -490,7 +591,7 @@ pub(crate) fn key_from_spki_der(der: &[u8]) -> Result<Key> {
             .parameters_oid()
             .map_err(|_| err!(DerInvalid, "EC public key without a named curve"))?;
         use pkcs8::DecodePublicKey;
-        return match curve_of(curve)? {
+        return match Curve::from_oid(curve)? {
             Curve::P256 => p256::PublicKey::from_public_key_der(der)
                 .map(Key::P256Public)
                 .map_err(invalid),
@@ -508,7 +609,9 @@ pub(crate) fn key_from_spki_der(der: &[u8]) -> Result<Key> {
     Err(unsupported_algorithm(oid))
 }
 
+#[cfg(feature = "arithmetic")]
 fn key_from_pkcs8_der(der: &[u8]) -> Result<Key> {
+    structural(Material::from_pkcs8_der(der))?;
     let info = pkcs8::PrivateKeyInfo::from_der(der)
         .map_err(|e| err!(DerInvalid, "invalid PKCS#8 private key: {e}"))?;
     let oid = info.algorithm.oid;
@@ -521,7 +624,7 @@ fn key_from_pkcs8_der(der: &[u8]) -> Result<Key> {
             .algorithm
             .parameters_oid()
             .map_err(|_| err!(DerInvalid, "EC private key without a named curve"))?;
-        return match curve_of(curve)? {
+        return match Curve::from_oid(curve)? {
             Curve::P256 => p256::SecretKey::from_pkcs8_der(der)
                 .map(Key::P256Private)
                 .map_err(invalid),
@@ -538,11 +641,13 @@ fn key_from_pkcs8_der(der: &[u8]) -> Result<Key> {
     Err(unsupported_algorithm(oid))
 }
 
+#[cfg(feature = "arithmetic")]
 fn key_from_sec1_der(der: &[u8]) -> Result<Key> {
+    structural(super::material::ec_from_sec1_der(der))?;
     let parsed = sec1::EcPrivateKey::from_der(der)
         .map_err(|e| err!(DerInvalid, "invalid SEC1 EC private key: {e}"))?;
     let curve = match parsed.parameters.and_then(|p| p.named_curve()) {
-        Some(oid) => curve_of(oid)?,
+        Some(oid) => Curve::from_oid(oid)?,
         // Without parameters the scalar length is the only clue.
         None => match parsed.private_key.len() {
             32 => Curve::P256,
@@ -561,7 +666,9 @@ fn key_from_sec1_der(der: &[u8]) -> Result<Key> {
     }
 }
 
+#[cfg(feature = "arithmetic")]
 fn rsa_private_from_pkcs1(der: &[u8]) -> Result<Key> {
+    structural(Material::from_pkcs1_private_der(der))?;
     let private = pkcs1::RsaPrivateKey::from_der(der)
         .map_err(|e| err!(DerInvalid, "invalid PKCS#1 RSA private key: {e}"))?;
     if private.other_prime_infos.is_some() {
@@ -578,54 +685,6 @@ fn rsa_private_from_pkcs1(der: &[u8]) -> Result<Key> {
             private.coefficient.as_bytes(),
         ]),
     )
-}
-
-enum Curve {
-    P256,
-    P384,
-}
-
-fn curve_of(oid: ObjectIdentifier) -> Result<Curve> {
-    if oid == rfc5912::SECP_256_R_1 {
-        Ok(Curve::P256)
-    } else if oid == rfc5912::SECP_384_R_1 {
-        Ok(Curve::P384)
-    } else {
-        Err(err!(
-            NotSupported,
-            "unsupported EC curve {} (P-256 and P-384 are supported)",
-            oid_name(oid)
-        ))
-    }
-}
-
-fn unsupported_algorithm(oid: ObjectIdentifier) -> Error {
-    err!(
-        NotSupported,
-        "unsupported key algorithm {} (RSA, EC P-256/P-384 and Ed25519 are supported)",
-        oid_name(oid)
-    )
-}
-
-/// A readable name for the algorithms and curves people most often bring
-/// that jwt-edge does not support. A full OID name table would cost the
-/// WebAssembly build tens of kilobytes for error messages alone.
-fn oid_name(oid: ObjectIdentifier) -> String {
-    const KNOWN: &[(&str, &str)] = &[
-        ("1.3.132.0.35", "P-521 (secp521r1)"),
-        ("1.3.132.0.10", "secp256k1"),
-        ("1.3.101.110", "X25519"),
-        ("1.3.101.111", "X448"),
-        ("1.3.101.113", "Ed448"),
-        ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
-        ("1.2.840.10040.4.1", "DSA"),
-        ("1.2.840.10046.2.1", "Diffie-Hellman"),
-    ];
-    let dotted = oid.to_string();
-    match KNOWN.iter().find(|(known, _)| *known == dotted) {
-        Some((_, name)) => alloc::format!("{name} ({dotted})"),
-        None => dotted,
-    }
 }
 
 fn describe(labels: &[String]) -> String {
@@ -660,6 +719,7 @@ impl Jwk {
     }
 
     /// Parses a DER key or certificate into a JWK (see [`decode_der`]).
+    #[cfg(feature = "arithmetic")]
     pub fn from_der(der: &[u8]) -> Result<Jwk> {
         decode_der(der).map(DecodedKey::into_jwk)
     }

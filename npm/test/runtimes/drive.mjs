@@ -128,8 +128,8 @@ async function edgeLight(project) {
   });
   const inputs = Object.keys(result.metafile.inputs);
   if (!inputs.some((file) => file.endsWith('jwt-edge/edge-light.js'))) throw new Error(`edge-light.js not bundled: ${inputs.join(', ')}`);
-  cpSync(join(project, 'node_modules', 'jwt-edge', 'jwt_edge_bg.wasm'), join(dir, 'jwt_edge_bg.wasm'));
-  writeFileSync(join(dir, 'config.capnp'), capnp('edge-light', [['worker.js', 'esModule', 'worker.js'], ['jwt_edge_bg.wasm?module', 'wasm', 'jwt_edge_bg.wasm']], []));
+  cpSync(join(project, 'node_modules', 'jwt-edge', 'jwt_edge_keys_bg.wasm'), join(dir, 'jwt_edge_keys_bg.wasm'));
+  writeFileSync(join(dir, 'config.capnp'), capnp('edge-light', [['worker.js', 'esModule', 'worker.js'], ['jwt_edge_keys_bg.wasm?module', 'wasm', 'jwt_edge_keys_bg.wasm']], []));
   return must(60, BIN.workerd, ['test', 'config.capnp'], { cwd: dir });
 }
 
