@@ -5,7 +5,14 @@
 JS_TARGET_DIR := target/js
 JS_BINDGEN_DIR := $(JS_TARGET_DIR)/bindgen
 JS_RAW_WASM := $(JS_TARGET_DIR)/wasm32-unknown-unknown/release/jwt_edge.wasm
-JS_OPT_WASM := $(JS_BINDGEN_DIR)/jwt_edge_opt.wasm
+# Two modules (issue 14): `keys`, the whole core (today's module), loaded on
+# demand, and `tokens`, loaded at start. Until the tokens build lands, the
+# tokens module is the same build under its own name (a stand-in for the
+# loader's tests); the real build sets JS_TOKENS_RAW_WASM to its own wasm.
+JS_KEYS_RAW_WASM := $(JS_RAW_WASM)
+JS_TOKENS_RAW_WASM ?= $(JS_RAW_WASM)
+JS_MODULES := tokens keys
+JS_OPT_WASMS := $(foreach m,$(JS_MODULES),$(JS_BINDGEN_DIR)/jwt_edge_$(m)_opt.wasm)
 JS_PKG := pkg
 # The wasm-bindgen CLI must be exactly the crate's version (pinned with `=`).
 JS_WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = { version = "=\([^"]*\)".*/\1/p' Cargo.toml)
@@ -51,14 +58,17 @@ build-js: setup-js
 
 js-pkg: $(JS_PKG)/package.json
 
-$(JS_BINDGEN_DIR)/jwt_edge_bg.wasm: $(JS_RAW_WASM)
-	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name jwt_edge $<
+$(JS_BINDGEN_DIR)/jwt_edge_tokens_bg.wasm: $(JS_TOKENS_RAW_WASM)
+	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name jwt_edge_tokens $<
 
-$(JS_OPT_WASM): $(JS_BINDGEN_DIR)/jwt_edge_bg.wasm
+$(JS_BINDGEN_DIR)/jwt_edge_keys_bg.wasm: $(JS_KEYS_RAW_WASM)
+	wasm-bindgen --target web --no-typescript --out-dir $(JS_BINDGEN_DIR) --out-name jwt_edge_keys $<
+
+$(JS_BINDGEN_DIR)/jwt_edge_%_opt.wasm: $(JS_BINDGEN_DIR)/jwt_edge_%_bg.wasm
 	$(JS_WASM_OPT) $(JS_WASM_OPT_FLAGS) $< -o $@
 
-$(JS_PKG)/package.json: $(JS_OPT_WASM) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
-	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_OPT_WASM) $(JS_PKG) $(JS_VERSION)
+$(JS_PKG)/package.json: $(JS_OPT_WASMS) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
+	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_PKG) $(JS_VERSION)
 
 lint-js:
 	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --all-targets --features js -- -D warnings
