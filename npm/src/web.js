@@ -31,7 +31,7 @@ async function load(input) {
 }
 
 /** The key module's glue, imported now, and its wasm instantiated (fetched beside the glue unless `input` says where). */
-async function loadKeys(input) {
+async function loadKeyModule(input) {
   const keys = await import('./jwt_edge_keys.js');
   await keys.default(input === undefined ? undefined : { module_or_path: input });
   return keys;
@@ -41,7 +41,7 @@ const api = createApi(glue, {
   subtle: globalThis.crypto && globalThis.crypto.subtle,
   init: load,
   isReady: () => ready,
-  loadKeys,
+  loadKeys: loadKeyModule,
 });
 
 const ensureReady = api.init;
