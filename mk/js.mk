@@ -78,9 +78,11 @@ test-js: build-js lint-js
 	cd npm && node --test --test-concurrency=1 test/*.test.mjs
 	cd npm && node_modules/.bin/tsc -p test/types
 
-# Not a timed test: ops/sec of jwt-edge, jose and jsonwebtoken in one Node
-# process, and the wasm's size; then jwt-edge against jose in Node, Deno and
-# Bun (the runtimes of mk/runtimes.mk), each pair in one process.
+# Not a timed test: each wasm module's size (raw and gzipped) and the wasm a
+# verify-only page downloads in Chromium; ops/sec of jwt-edge, jose and
+# jsonwebtoken in one Node process; then jwt-edge against jose in Node, Deno
+# and Bun (the runtimes of mk/runtimes.mk), each pair in one process.
 bench-js: build-js setup-runtimes
+	cd npm && timeout 300 node bench/sizes.mjs
 	cd npm && timeout 900 node bench/bench.mjs
 	cd npm/test/runtimes && timeout 900 node drive.mjs --bench
