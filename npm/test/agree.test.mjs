@@ -1,4 +1,4 @@
-// The two modules agree (issue 14): every JWS and JWK vector
+// The two modules agree (issue 14): every JWS, JWK and DPoP vector
 // (tests/vectors) gives the same answer from the token module alone (the Node
 // and WebCrypto backends; the key module cannot be loaded, so a call it
 // would have to answer fails instead of being re-run) and from the key module
@@ -94,4 +94,31 @@ test('JWK vectors: thumbprints and refusals agree wherever the token module answ
     assert.deepEqual(tokens, reference, entry.name);
   }
   assert.ok(answered > 0, 'the token module answered no JWK vector');
+});
+
+test('DPoP vectors: the token module (node) and the key module (node, wasm) give one answer, the expected one', async () => {
+  const { vectors: entries } = JSON.parse(readFileSync(join(pkgDir, '..', 'tests', 'vectors', 'dpop.json'), 'utf8'));
+  assert.ok(entries.length > 0);
+  const check = async (api, backend, entry) => {
+    const { now, method, url, access_token: accessToken, jkt, nonces } = entry.request;
+    api.setCryptoBackend(backend);
+    try {
+      const checked = await api.verifyDpopProof(entry.proof, { htm: method, htu: url, accessToken, jkt, nonce: nonces, currentDate: now });
+      return { ok: true, jkt: checked.jkt, jti: checked.payload.jti };
+    } catch (error) {
+      assert.equal(error.name, 'JwtEdgeError', `${entry.name}: ${error}`);
+      return { ok: false, code: error.code, claim: error.claim ?? null };
+    } finally {
+      api.setCryptoBackend('auto');
+    }
+  };
+  for (const entry of entries) {
+    const reference = await check(keysOnly, 'wasm', entry);
+    if (entry.expect === 'valid') assert.ok(reference.ok, `${entry.name}: ${reference.code}`);
+    else assert.deepEqual([reference.code, reference.claim], [entry.expect, entry.claim], entry.name);
+    assert.deepEqual(await check(keysOnly, 'node', entry), reference, `${entry.name}: key module, node`);
+    const tokens = await check(tokensOnly, 'node', entry);
+    assert.notEqual(tokens.code, DEFERRED, `${entry.name}: the token module sent a proof to the key module on the node backend`);
+    assert.deepEqual(tokens, reference, `${entry.name}: token module, node`);
+  }
 });
