@@ -77,7 +77,7 @@ $(JS_BINDGEN_DIR)/%_opt.wasm: $(JS_BINDGEN_DIR)/%_bg.wasm
 	$(JS_WASM_OPT) $(JS_WASM_OPT_FLAGS) $< -o $@
 
 $(JS_PKG)/package.json: $(JS_OPT_WASMS) $(wildcard npm/src/*) npm/build.mjs npm/template/package.json npm/README.md Cargo.toml
-	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_OPT_WASMS) $(JS_PKG) $(JS_VERSION)
+	node npm/build.mjs $(JS_BINDGEN_DIR) $(JS_PKG) $(JS_VERSION)
 
 lint-js:
 	CARGO_TARGET_DIR=$(JS_TARGET_DIR) $(CARGO) clippy --all-targets --features js -- -D warnings
@@ -90,8 +90,10 @@ test-js: build-js lint-js
 	cd npm && node_modules/.bin/tsc -p test/types
 
 # Not a timed test: ops/sec of jwt-edge, jose and jsonwebtoken in one Node
-# process, and the wasm's size; then jwt-edge against jose in Node, Deno and
+# process, and each wasm module's size and the wasm a verify-only page
+# downloads in Chromium (bench/sizes.mjs); then jwt-edge against jose in Node, Deno and
 # Bun (the runtimes of mk/runtimes.mk), each pair in one process.
 bench-js: build-js setup-runtimes
+	cd npm && timeout 300 node bench/sizes.mjs
 	cd npm && timeout 900 node bench/bench.mjs
 	cd npm/test/runtimes && timeout 900 node drive.mjs --bench

@@ -1,16 +1,16 @@
-// Assembles the npm package in ../pkg from the wasm-bindgen output, the
-// optimised wasm and the sources in ./src. Run by `make build-js`:
-//   node npm/build.mjs <bindgen-dir> <keys-wasm> <tokens-wasm> <out-dir> <version>
-// Two modules from the one core: keys (everything) and tokens (no key
-// arithmetic; see mk/js.mk), each a wasm-bindgen glue file and a wasm file.
+// Assembles the npm package in ../pkg from the wasm-bindgen output of the
+// two modules (MODULES: jwt_edge_<name>.js and the optimised
+// jwt_edge_<name>_opt.wasm in <bindgen-dir>) and the sources in ./src. Run by
+// `make build-js`:
+//   node npm/build.mjs <bindgen-dir> <out-dir> <version>
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [bindgen, keysWasm, tokensWasm, out, version] = process.argv.slice(2);
-if (!bindgen || !keysWasm || !tokensWasm || !out || !version) {
-  console.error('usage: node build.mjs <bindgen-dir> <keys-wasm> <tokens-wasm> <out-dir> <version>');
+const [bindgen, out, version] = process.argv.slice(2);
+if (!bindgen || !out || !version) {
+  console.error('usage: node build.mjs <bindgen-dir> <out-dir> <version>');
   process.exit(2);
 }
 
@@ -62,6 +62,10 @@ function fillExports(source, file, names) {
 
 // One entry per runtime (see the exports map in template/package.json).
 const ESM_ENTRIES = ['web.js', 'node.mjs', 'workerd.js', 'edge-light.js', 'deno.js'];
+// Copied as they are: the loaders the entries share or import later.
+const HELPERS = ['node.cjs', 'sync.js', 'deno-keys.js'];
+// The token module (loaded at start) and the key module (loaded on demand).
+const MODULES = ['tokens', 'keys'];
 
 const names = await apiNames();
 rmSync(out, { recursive: true, force: true });
@@ -72,15 +76,16 @@ mkdirSync(out, { recursive: true });
 // and would then compile it as bytes): it needs the glue's imports and
 // finaliser, which wasm-bindgen (pinned exactly) keeps private.
 const GLUE_INTERNALS = ['__wbg_get_imports', '__wbg_finalize_init'];
-for (const [module, wasmFile] of [['jwt_edge_keys', keysWasm], ['jwt_edge_tokens', tokensWasm]]) {
-  let glue = readFileSync(join(bindgen, `${module}.js`), 'utf8');
-  for (const name of GLUE_INTERNALS) {
-    if (!new RegExp(`^function ${name}\\(`, 'm').test(glue)) throw new Error(`wasm-bindgen glue ${module}.js: no function ${name}`);
+for (const name of MODULES) {
+  const file = `jwt_edge_${name}.js`;
+  let glue = readFileSync(join(bindgen, file), 'utf8');
+  for (const internal of GLUE_INTERNALS) {
+    if (!new RegExp(`^function ${internal}\\(`, 'm').test(glue)) throw new Error(`wasm-bindgen glue ${file}: no function ${internal}`);
   }
   glue += `\n// Added by npm/build.mjs for sync.js.\nexport { ${GLUE_INTERNALS.join(', ')} };\n`;
-  writeFileSync(join(out, `${module}.js`), glue);
-  writeFileSync(join(out, `${module}.cjs`), toCommonJs(glue, `${module}.js`));
-  copyFileSync(wasmFile, join(out, `${module}_bg.wasm`));
+  writeFileSync(join(out, file), glue);
+  writeFileSync(join(out, `jwt_edge_${name}.cjs`), toCommonJs(glue, file));
+  copyFileSync(join(bindgen, `jwt_edge_${name}_opt.wasm`), join(out, `jwt_edge_${name}_bg.wasm`));
 }
 const api = readFileSync(join(here, 'src', 'api.js'), 'utf8');
 writeFileSync(join(out, 'api.js'), api);
@@ -88,7 +93,7 @@ writeFileSync(join(out, 'api.cjs'), toCommonJs(api, 'api.js'));
 for (const file of ESM_ENTRIES) {
   writeFileSync(join(out, file), fillExports(readFileSync(join(here, 'src', file), 'utf8'), file, names));
 }
-for (const file of ['node.cjs', 'sync.js']) copyFileSync(join(here, 'src', file), join(out, file));
+for (const file of HELPERS) copyFileSync(join(here, 'src', file), join(out, file));
 const types = readFileSync(join(here, 'src', 'index.d.ts'), 'utf8');
 writeFileSync(join(out, 'index.d.ts'), types);
 writeFileSync(join(out, 'index.d.cts'), types);
@@ -96,7 +101,7 @@ copyFileSync(join(here, 'README.md'), join(out, 'README.md'));
 
 const manifest = JSON.parse(readFileSync(join(here, 'template', 'package.json'), 'utf8'));
 manifest.version = version;
-const shipped = new Set([...manifest.files, ...ESM_ENTRIES, 'node.cjs', 'sync.js']);
+const shipped = new Set([...manifest.files, ...ESM_ENTRIES, ...HELPERS]);
 if (shipped.size !== manifest.files.length) throw new Error('template/package.json: "files" must list every entry');
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 console.log(`jwt-edge ${version} written to ${out}`);

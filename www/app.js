@@ -114,28 +114,47 @@ function parseKeyText(text) {
   return trimmed;
 }
 
-function keyForms(jwk, container, prefix) {
+// The cards of one key, as [title, text, filename]: computed first (the
+// conversions are asynchronous), shown at once by showCards.
+async function keyForms(jwk, prefix) {
   const withKid = { ...jwk, kid: engine.jwkThumbprint(jwk) };
-  card(container, `${prefix}JWK (kid = RFC 7638 thumbprint)`, JSON.stringify(withKid, null, 2), 'key.jwk.json');
-  card(container, `${prefix}Thumbprint (SHA-256)`, withKid.kid, 'thumbprint.txt');
-  if (jwk.kty === 'oct') return;
+  const cards = [
+    [`${prefix}JWK (kid = RFC 7638 thumbprint)`, JSON.stringify(withKid, null, 2), 'key.jwk.json'],
+    [`${prefix}Thumbprint (SHA-256)`, withKid.kid, 'thumbprint.txt'],
+  ];
+  if (jwk.kty === 'oct') return cards;
   const isPrivate = 'd' in jwk;
   if (isPrivate) {
-    card(container, `${prefix}Public JWK`, JSON.stringify(publicJwkOf(jwk), null, 2), 'public.jwk.json');
+    cards.push([`${prefix}Public JWK`, JSON.stringify(await publicJwkOf(jwk), null, 2), 'public.jwk.json']);
   }
   const formats = [['spki', 'PEM: SPKI public key'], ['pkcs1', 'PEM: PKCS#1'], ['pkcs8', 'PEM: PKCS#8 private key'], ['sec1', 'PEM: SEC1 EC private key']];
   for (const [format, title] of formats) {
     try {
-      card(container, `${prefix}${title}`, engine.jwkToPem(jwk, { format }), `key.${format}.pem`);
+      cards.push([`${prefix}${title}`, await engine.jwkToPem(jwk, { format }), `key.${format}.pem`]);
     } catch {
       // This format cannot hold this key (PKCS#1 for EC, SEC1 for RSA, ...).
     }
   }
+  return cards;
+}
+
+function showCards(container, cards) {
+  for (const [title, text, filename] of cards) card(container, title, text, filename);
 }
 
 // The public half, computed by the core: through its SPKI encoding.
-function publicJwkOf(jwk) {
-  return engine.pemToJwk(engine.jwkToPem(jwk, { format: 'spki' }), { kid: 'thumbprint' });
+async function publicJwkOf(jwk) {
+  return engine.pemToJwk(await engine.jwkToPem(jwk, { format: 'spki' }), { kid: 'thumbprint' });
+}
+
+// Conversions are asynchronous: an answer that arrives after newer input
+// was typed is dropped. Each panel counts its runs; a run shows its result
+// only while it is still the latest.
+const runs = {};
+function latest(name) {
+  const run = (runs[name] ?? 0) + 1;
+  runs[name] = run;
+  return () => runs[name] === run;
 }
 
 // The private key the Certificate and CSR cards sign with, and the
@@ -147,7 +166,8 @@ function rememberKey(jwk) {
   privateJwk = jwk && 'd' in jwk && jwk.kty !== 'oct' ? jwk : null;
 }
 
-function convertKeys() {
+async function convertKeys() {
+  const current = latest('keys');
   const container = $('key-outputs');
   container.replaceChildren();
   showError('key-input-error', null);
@@ -167,34 +187,45 @@ function convertKeys() {
         $('passphrase-field').hidden = false;
         return;
       }
-      if (input.includes('-----BEGIN CERTIFICATE-----')) showInspection(input);
-      const jwk = engine.pemToJwk(input, {});
+      if (input.includes('-----BEGIN CERTIFICATE-----')) await showInspection(input, current);
+      const jwk = await engine.pemToJwk(input, {});
+      const cards = await keyForms(jwk, '');
+      if (!current()) return;
       rememberKey(jwk);
-      keyForms(jwk, container, '');
+      showCards(container, cards);
     } else if (Array.isArray(input.keys)) {
       if (input.keys.length === 0) throw new Error('the JWKS has no keys');
-      input.keys.forEach((jwk, index) => keyForms(jwk, container, `keys[${index}] `));
+      const cards = [];
+      for (const [index, jwk] of input.keys.entries()) cards.push(...await keyForms(jwk, `keys[${index}] `));
+      if (!current()) return;
+      showCards(container, cards);
     } else {
+      const cards = await keyForms(input, '');
+      if (!current()) return;
       rememberKey(input);
-      keyForms(input, container, '');
+      showCards(container, cards);
     }
   } catch (error) {
+    if (!current()) return;
     container.replaceChildren();
     showError('key-input-error', error);
   }
 }
 
-function decryptKey() {
+async function decryptKey() {
+  const current = latest('keys');
   showError('key-input-error', null);
   const container = $('key-outputs');
   container.replaceChildren();
   try {
-    const jwk = engine.pemToJwk($('key-input').value.trim(), { passphrase: $('key-passphrase').value });
+    const jwk = await engine.pemToJwk($('key-input').value.trim(), { passphrase: $('key-passphrase').value });
+    const cards = await keyForms(jwk, '');
+    if (!current()) return;
     rememberKey(jwk);
-    keyForms(jwk, container, '');
+    showCards(container, cards);
     $('key-passphrase').value = '';
   } catch (error) {
-    showError('key-input-error', error);
+    if (current()) showError('key-input-error', error);
   }
 }
 
@@ -202,8 +233,9 @@ function decryptKey() {
 const localTime = (date) => `${date.toLocaleString()} (${date.toISOString()})`;
 const VALIDITY_TEXT = { valid: 'valid now', expired: 'EXPIRED', not_yet_valid: 'NOT YET VALID' };
 
-function showInspection(pem) {
-  const info = engine.inspectCertificate(pem);
+async function showInspection(pem, current) {
+  const info = await engine.inspectCertificate(pem);
+  if (!current()) return;
   pastedCertificate = pem;
   const details = $('cert-details');
   details.replaceChildren();
@@ -239,21 +271,24 @@ function showInspection(pem) {
   checkMatch();
 }
 
-function checkMatch() {
+async function checkMatch() {
+  const current = latest('match');
   const result = $('match-result');
   const key = $('match-key').value.trim();
   if (!pastedCertificate || !key) {
     result.textContent = '';
     return;
   }
+  let text;
   try {
     const input = key.startsWith('{') ? JSON.parse(key) : key;
-    result.textContent = engine.keyMatchesCertificate(input, pastedCertificate)
+    text = (await engine.keyMatchesCertificate(input, pastedCertificate))
       ? '✓ this key belongs to the certificate'
       : '✗ this key does not belong to the certificate';
   } catch (error) {
-    result.textContent = describe(error);
+    text = describe(error);
   }
+  if (current()) result.textContent = text;
 }
 
 function certificateOptions() {
@@ -267,36 +302,40 @@ function needPrivateKey(errorId) {
   return false;
 }
 
-function makeCertificate() {
+async function makeCertificate() {
+  const current = latest('certificate');
   const container = $('cert-outputs');
   container.replaceChildren();
   showError('cert-error', null);
   if (!needPrivateKey('cert-error')) return;
   try {
-    const pem = engine.createCertificate(privateJwk, { ...certificateOptions(), days: Number($('cert-days').value) });
-    const jwk = engine.pemToJwk(pem, {});
+    const pem = await engine.createCertificate(privateJwk, { ...certificateOptions(), days: Number($('cert-days').value) });
+    const jwk = await engine.pemToJwk(pem, {});
+    const info = await engine.inspectCertificate(pem);
+    if (!current()) return;
     const der = Uint8Array.from(atob(jwk.x5c[0]), (c) => c.charCodeAt(0));
     card(container, 'Certificate (PEM)', pem, 'certificate.pem', [
       ['.crt', pem, 'certificate.crt', 'application/x-x509-ca-cert'],
       ['.cer (DER)', der, 'certificate.cer', 'application/pkix-cert'],
     ]);
     card(container, 'Public JWK with x5c', JSON.stringify({ ...jwk, kid: engine.jwkThumbprint(jwk) }, null, 2), 'public.jwk.json');
-    const info = engine.inspectCertificate(pem);
     card(container, 'Fingerprints', `SHA-256 ${info.fingerprintSha256}\nSHA-1   ${info.fingerprintSha1}\nx5t#S256 ${info['x5t#S256']}\nvalid ${localTime(info.notBefore)} → ${localTime(info.notAfter)}`, 'fingerprints.txt');
   } catch (error) {
-    showError('cert-error', error);
+    if (current()) showError('cert-error', error);
   }
 }
 
-function makeCsr() {
+async function makeCsr() {
+  const current = latest('csr');
   const container = $('csr-outputs');
   container.replaceChildren();
   showError('csr-error', null);
   if (!needPrivateKey('csr-error')) return;
   try {
-    card(container, 'CSR (PEM)', engine.createCsr(privateJwk, certificateOptions()), 'request.csr');
+    const csr = await engine.createCsr(privateJwk, certificateOptions());
+    if (current()) card(container, 'CSR (PEM)', csr, 'request.csr');
   } catch (error) {
-    showError('csr-error', error);
+    if (current()) showError('csr-error', error);
   }
 }
 
@@ -309,7 +348,7 @@ async function generate() {
       ? await engine.generateSecret(alg, { kid: 'thumbprint' })
       : (await engine.generateKeyPair(alg, { ...options, kid: 'thumbprint' })).privateJwk;
     $('key-input').value = JSON.stringify(privateJwk, null, 2);
-    convertKeys();
+    await convertKeys();
   } catch (error) {
     showError('key-input-error', error);
   } finally {
@@ -424,15 +463,15 @@ async function signToken() {
   }
 }
 
-function sendToVerify() {
+async function sendToVerify() {
   if (!lastSigned) return;
   $('token').value = lastSigned.token;
   // Verify with the public half; a secret verifies itself.
   const key = lastSigned.key;
   let verifyKey = key;
   try {
-    const jwk = typeof key === 'string' ? engine.pemToJwk(key, {}) : key;
-    verifyKey = jwk.kty === 'oct' ? jwk : publicJwkOf(jwk);
+    const jwk = typeof key === 'string' ? await engine.pemToJwk(key, {}) : key;
+    verifyKey = jwk.kty === 'oct' ? jwk : await publicJwkOf(jwk);
   } catch {
     // Leave the key as given; the verify panel reports any problem inline.
   }
@@ -604,11 +643,11 @@ function loadFragment() {
 
 // ----------------------------------------------------------------- dpop --
 // The client's private key as a JWK: pasted JWK or PEM (converted by the core).
-function dpopKey() {
+async function dpopKey() {
   const text = $('dpop-key').value;
   if (!text.trim()) throw new Error('paste a private key, or generate one in Keys and use it here');
   const input = parseKeyText(text);
-  const jwk = typeof input === 'string' ? engine.pemToJwk(input, {}) : input;
+  const jwk = typeof input === 'string' ? await engine.pemToJwk(input, {}) : input;
   if (Array.isArray(jwk.keys)) throw new Error('a JWKS: paste the one private key that signs the proofs');
   return jwk;
 }
@@ -631,7 +670,7 @@ async function makeProof() {
   lastProof = null;
   let jwk;
   try {
-    jwk = dpopKey();
+    jwk = await dpopKey();
   } catch (error) {
     showError('dpop-key-error', error);
     return;

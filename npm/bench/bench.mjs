@@ -1,9 +1,9 @@
 // `make bench-js`: signJwt and verifyJwt operations per second of jwt-edge,
 // jose and jsonwebtoken, measured in this one Node process (rounds
-// interleaved, median of the rounds), and the size of the package's wasm.
-// A benchmark, not a test: it asserts nothing.
+// interleaved, median of the rounds). The wasm modules' sizes and what a
+// verify-only page downloads: bench/sizes.mjs. A benchmark, not a test: it
+// asserts nothing.
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import * as jose from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
@@ -58,14 +58,12 @@ for (const alg of ALGORITHMS) {
 }
 
 const fmt = (n) => (n === undefined ? 'n/a' : Math.round(n).toLocaleString('en-US'));
-const wasm = readFileSync(new URL('../../pkg/jwt_edge_keys_bg.wasm', import.meta.url));
 console.log(`jwt-edge vs jose ${JSON.parse(readFileSync(new URL('../node_modules/jose/package.json', import.meta.url))).version} vs jsonwebtoken ${JSON.parse(readFileSync(new URL('../node_modules/jsonwebtoken/package.json', import.meta.url))).version}, Node ${process.version}, backend ${je.getCryptoBackend()}; median of ${ROUNDS} rounds of ${ROUND_MS} ms, ops/sec\n`);
 console.log('| operation | alg | jwt-edge | jose | jsonwebtoken | jwt-edge / jose |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   console.log(`| ${row.operation} | ${row.alg} | ${fmt(row['jwt-edge'])} | ${fmt(row.jose)} | ${fmt(row.jsonwebtoken)} | ${(row['jwt-edge'] / row.jose).toFixed(2)}x |`);
 }
-console.log(`\nwasm: ${wasm.length.toLocaleString('en-US')} bytes raw, ${gzipSync(wasm, { level: 9 }).length.toLocaleString('en-US')} bytes gzipped (pkg/jwt_edge_keys_bg.wasm)`);
 
 // DPoP (RFC 9449), ES256 client key and ES256 access token. `dpop` only
 // creates proofs and oauth4webapi only checks them together with the token

@@ -315,21 +315,50 @@ function createProofVerifier(nodeCrypto) {
 }
 
 /**
- * Builds the public API over the wasm bindings.
- * platform: { nodeCrypto?, subtle?, init(): Promise<void>, isReady(): boolean }
+/** The code the token module answers with when an input needs the key module; it never reaches users. */
+const KEYS_REQUIRED = 'ERR_KEYS_MODULE_REQUIRED';
+
+/** Marks, in the token module's key cache, a key that only the key module can parse. */
+const NEEDS_KEYS = Symbol('needs the key module');
+
+/**
+ * One wasm module's side: its bindings, its parsed keys (a KeyRing lives in
+ * one module's memory) and host key caches of its own (each module numbers
+ * its rings from 1, so two modules' ids would collide in a shared cache).
+ */
+function createEngine(wasm, platform) {
+  return {
+    wasm,
+    nodeHost: platform.nodeCrypto ? createNodeHost(platform.nodeCrypto) : null,
+    subtleHost: platform.subtle ? createSubtleHost(platform.subtle) : null,
+    rings: new Map(),
+  };
+}
+
+/**
+ * Builds the public API over the two wasm modules: `tokens` (decode,
+ * verify, sign, assertions, lint, thumbprints, DPoP), loaded at start, and
+ * the key module (conversions, generation, certificates, the pure-wasm
+ * signatures), loaded on the first call that needs it.
+ * platform: {
+ *   nodeCrypto?, subtle?,
+ *   init(): Promise<void>, isReady(): boolean      (the token module)
+ *   loadKeys(input?): Promise<bindings>            (the key module, instantiated)
+ *   loadKeysSync?(): bindings                      (where it can load synchronously)
+ * }
  */
 export function createApi(wasm, platform) {
-  const nodeHost = platform.nodeCrypto ? createNodeHost(platform.nodeCrypto) : null;
-  const subtleHost = platform.subtle ? createSubtleHost(platform.subtle) : null;
+  const tokens = createEngine(wasm, platform);
+  let keys = null;
+  let keysLoading;
   let backend = 'auto';
   let limits = null;
-  const rings = new Map();
   const jsonCache = new WeakMap();
 
   function activeBackend() {
     if (backend !== 'auto') return backend;
-    if (nodeHost) return 'node';
-    return subtleHost ? 'webcrypto' : 'wasm';
+    if (tokens.nodeHost) return 'node';
+    return tokens.subtleHost ? 'webcrypto' : 'wasm';
   }
 
   function toError(error) {
@@ -356,6 +385,107 @@ export function createApi(wasm, platform) {
       limits = { input, token };
     }
   }
+
+  // ------------------------------------------------------ key module ----
+
+  function adoptKeys(bindings) {
+    if (keys === null) keys = createEngine(bindings, platform);
+    return keys;
+  }
+
+  function keysFailed(error) {
+    return new JwtEdgeError('ERR_WASM_NOT_INITIALIZED', `cannot load jwt-edge's key module: ${error && error.message ? error.message : String(error)}`);
+  }
+
+  /**
+   * The key module, loaded once: concurrent first callers share one load,
+   * and a failed load is forgotten so that a later call tries again.
+   */
+  function keyModule(input) {
+    if (keys !== null) return Promise.resolve(keys);
+    if (keysLoading === undefined) {
+      keysLoading = Promise.resolve()
+        .then(() => platform.loadKeys(input))
+        .then(adoptKeys, (error) => {
+          keysLoading = undefined;
+          throw keysFailed(error);
+        });
+    }
+    return keysLoading;
+  }
+
+  /** The key module now, where the platform can load it synchronously; null where it cannot. */
+  function keyModuleSync() {
+    if (keys !== null) return keys;
+    if (typeof platform.loadKeysSync !== 'function') return null;
+    let bindings;
+    try {
+      bindings = platform.loadKeysSync();
+    } catch (error) {
+      throw keysFailed(error);
+    }
+    return adoptKeys(bindings);
+  }
+
+  const needsKeys = (error) => error instanceof JwtEdgeError && error.code === KEYS_REQUIRED;
+
+  /** `op(engine)` in the key module. */
+  function inKeys(op) {
+    return keyModule().then(op);
+  }
+
+  /**
+   * `op(engine)` in the token module, and once more in the key module when
+   * the token module cannot answer (ERR_KEYS_MODULE_REQUIRED: a PKCS#1 or
+   * SEC1 key, a certificate, a signature only wasm can compute). With the
+   * wasm backend, in the key module at once: the token module has no
+   * signature code. Synchronous ops stay synchronous on the token module.
+   */
+  function either(op) {
+    if (activeBackend() === 'wasm') return inKeys(op);
+    let result;
+    try {
+      result = op(tokens);
+    } catch (error) {
+      if (!needsKeys(error)) throw error;
+      return inKeys(op);
+    }
+    if (result instanceof Promise) {
+      return result.catch((error) => {
+        if (!needsKeys(error)) throw error;
+        return inKeys(op);
+      });
+    }
+    return result;
+  }
+
+  /** `either` for the synchronous functions: the key module only if it is loaded, or loads synchronously here. */
+  function eitherSync(op) {
+    ensureReady();
+    try {
+      return op(tokens);
+    } catch (error) {
+      if (!needsKeys(error)) throw error;
+    }
+    const engine = keyModuleSync();
+    if (engine === null) {
+      throw new JwtEdgeError(
+        'ERR_WASM_NOT_INITIALIZED',
+        "this input needs jwt-edge's key module: `await loadKeys()` once before calling synchronous functions with it",
+      );
+    }
+    return op(engine);
+  }
+
+  /** A report whose outcomes name ERR_KEYS_MODULE_REQUIRED is the token module's "cannot": re-run it. */
+  function wholeReport(outcomes) {
+    if (Array.isArray(outcomes) && outcomes.some((outcome) => isObject(outcome) && outcome.code === KEYS_REQUIRED)) {
+      throw new JwtEdgeError(KEYS_REQUIRED, 'the key module is needed for this report');
+    }
+    return outcomes;
+  }
+
+  // ------------------------------------------------------- arguments ----
 
   function text(value, what, token = false) {
     if (typeof value !== 'string') throw invalid(`${what} must be a string, not ${describe(value)}`);
@@ -426,40 +556,51 @@ export function createApi(wasm, platform) {
     }
   }
 
-  function forget(ring) {
+  // ------------------------------------------------------- key cache ----
+
+  function forget(engine, ring) {
     let ids;
     try {
       ids = Array.from(ring.ids);
     } catch {
       return;
     }
-    nodeHost?.forget(ids);
-    subtleHost?.forget(ids);
+    engine.nodeHost?.forget(ids);
+    engine.subtleHost?.forget(ids);
   }
 
-  function remember(cacheKey, make) {
+  function remember(engine, cacheKey, make) {
+    const { rings } = engine;
     let ring = rings.get(cacheKey);
     if (ring !== undefined) {
       rings.delete(cacheKey);
       rings.set(cacheKey, ring);
-      return ring;
+    } else {
+      try {
+        ring = call(make);
+      } catch (error) {
+        // The token module refuses this key every time: remember that, so
+        // that the next call goes to the key module without parsing it again.
+        if (!needsKeys(error) || engine !== tokens) throw error;
+        ring = NEEDS_KEYS;
+      }
+      rings.set(cacheKey, ring);
+      if (rings.size > RING_CACHE_SIZE) {
+        const [oldest, old] = rings.entries().next().value;
+        rings.delete(oldest);
+        if (old !== NEEDS_KEYS) forget(engine, old);
+      }
     }
-    ring = call(make);
-    rings.set(cacheKey, ring);
-    if (rings.size > RING_CACHE_SIZE) {
-      const [oldest, old] = rings.entries().next().value;
-      rings.delete(oldest);
-      forget(old);
-    }
+    if (ring === NEEDS_KEYS) throw new JwtEdgeError(KEYS_REQUIRED, 'this key needs the key module');
     return ring;
   }
 
-  /** A key argument (JWK, JWKS, JSON text, PEM, secret) as a parsed wasm KeyRing, cached by content. */
-  function keyRing(key, signing, what) {
+  /** A key argument (JWK, JWKS, JSON text, PEM, secret) as a parsed KeyRing of `engine`, cached by content. */
+  function keyRing(engine, key, signing, what) {
     const mode = signing ? 's' : 'v';
     if (typeof key === 'string') {
       const value = text(key, what);
-      return remember(mode + value, () => wasm.KeyRing.fromText(value, signing));
+      return remember(engine, mode + value, () => engine.wasm.KeyRing.fromText(value, signing));
     }
     if (key instanceof ArrayBuffer) key = new Uint8Array(key);
     if (key instanceof Uint8Array) {
@@ -467,11 +608,11 @@ export function createApi(wasm, platform) {
       let id = mode + 'b';
       for (let i = 0; i < key.length; i++) id += String.fromCharCode(key[i]);
       const bytes = key.slice();
-      return remember(id, () => wasm.KeyRing.fromSecret(bytes));
+      return remember(engine, id, () => engine.wasm.KeyRing.fromSecret(bytes));
     }
     if (isObject(key)) {
       const value = cachedJson(key, what);
-      return remember(mode + value, () => wasm.KeyRing.fromText(value, signing));
+      return remember(engine, mode + value, () => engine.wasm.KeyRing.fromText(value, signing));
     }
     throw invalid(`${what} must be a JWK, a JWK Set, a PEM string or a secret, not ${describe(key)}`);
   }
@@ -481,32 +622,45 @@ export function createApi(wasm, platform) {
     ensureReady();
   }
 
+  // ------------------------------------------------ verify and sign ----
+
   async function verifyWith(token, keyOrJwks, opts, assertion) {
     if (!platform.isReady() || limits === null) await ready();
     text(token, 'the token', true);
-    const ring = keyRing(keyOrJwks, false, 'keyOrJwks');
-    const { json: optionsJson, currentDate } = options(opts);
-    const now = seconds(currentDate);
-    const mode = activeBackend();
-    if (mode !== 'webcrypto') {
-      const host = mode === 'node' ? nodeHost : undefined;
-      return JSON.parse(call(() => wasm.verifyJwt(ring, token, optionsJson, now, host, assertion)));
-    }
-    const pending = call(() => wasm.beginVerify(ring, token, optionsJson, assertion));
+    return either((engine) => {
+      const ring = keyRing(engine, keyOrJwks, false, 'keyOrJwks');
+      const { json: optionsJson, currentDate } = options(opts);
+      const now = seconds(currentDate);
+      const mode = activeBackend();
+      if (mode !== 'webcrypto') {
+        const host = mode === 'node' ? engine.nodeHost : undefined;
+        return JSON.parse(call(() => engine.wasm.verifyJwt(ring, token, optionsJson, now, host, assertion)));
+      }
+      return verifyWithSubtle(engine, ring, token, optionsJson, now, assertion);
+    });
+  }
+
+  async function verifyWithSubtle(engine, ring, token, optionsJson, now, assertion) {
+    const pending = call(() => engine.wasm.beginVerify(ring, token, optionsJson, assertion));
     try {
-      const valid = await subtleHost.verify(ring, pending);
+      const valid = await engine.subtleHost.verify(ring, pending);
       return JSON.parse(call(() => pending.finish(ring, valid, now)));
     } finally {
       pending.free();
     }
   }
 
-  async function signWith(begin, sync, ring) {
+  /** A signature by the active backend: `sync(host)` for Node's crypto or wasm, `begin()` then WebCrypto then finish. */
+  function signWith(engine, ring, begin, sync) {
     const mode = activeBackend();
-    if (mode !== 'webcrypto') return call(() => sync(mode === 'node' ? nodeHost : undefined));
+    if (mode !== 'webcrypto') return call(() => sync(mode === 'node' ? engine.nodeHost : undefined));
+    return signWithSubtle(engine, ring, begin);
+  }
+
+  async function signWithSubtle(engine, ring, begin) {
     const pending = call(begin);
     try {
-      const signature = await subtleHost.sign(ring, pending);
+      const signature = await engine.subtleHost.sign(ring, pending);
       return call(() => pending.finish(ring, signature));
     } finally {
       pending.free();
@@ -533,12 +687,16 @@ export function createApi(wasm, platform) {
     const cnf = result.payload.cnf === undefined ? '' : json(result.payload.cnf, 'the cnf claim');
     const dpopJson = dpop === undefined ? '' : json(dpop, 'option "dpop"');
     const now = seconds(isObject(opts) ? opts.currentDate : undefined);
-    const proof = JSON.parse(call(() => wasm.checkDpopBinding(token, cnf, dpopJson, now, proofHost())));
+    const proof = JSON.parse(await either((engine) => call(() => engine.wasm.checkDpopBinding(token, cnf, dpopJson, now, proofHost()))));
     if (proof !== null) result.dpop = proof;
     return result;
   }
 
-  /** Node's crypto for proof signatures: keys arrive with each proof, imported once per JWK text (64 kept). */
+  /**
+   * Node's crypto for proof signatures: keys arrive with each proof, imported
+   * once per JWK text (64 kept). Keyed by the JWK, not by a module's ring
+   * ids, so both modules share it.
+   */
   const proofVerifier = platform.nodeCrypto ? createProofVerifier(platform.nodeCrypto) : undefined;
   const proofHost = () => (activeBackend() === 'node' ? proofVerifier : undefined);
 
@@ -546,10 +704,12 @@ export function createApi(wasm, platform) {
     /** A DPoP proof for one request, signed with `privateKey` (RFC 9449 section 4). */
     async createDpopProof(privateKey, opts) {
       await ready();
-      const ring = keyRing(privateKey, true, 'the private key');
-      const { json: optionsJson, now } = dpopOptions(opts, 'options');
-      const host = activeBackend() === 'node' ? nodeHost : undefined;
-      return call(() => wasm.createDpopProof(ring, optionsJson, now, host));
+      return either((engine) => {
+        const ring = keyRing(engine, privateKey, true, 'the private key');
+        const { json: optionsJson, now } = dpopOptions(opts, 'options');
+        const host = activeBackend() === 'node' ? engine.nodeHost : undefined;
+        return call(() => engine.wasm.createDpopProof(ring, optionsJson, now, host));
+      });
     },
 
     /** Checks one DPoP proof for a request: `{ header, payload, jkt }`. Replay is the caller's. */
@@ -557,7 +717,7 @@ export function createApi(wasm, platform) {
       await ready();
       text(proof, 'the DPoP proof');
       const { json: optionsJson, now } = dpopOptions(opts, 'options');
-      return JSON.parse(call(() => wasm.verifyDpopProof(proof, optionsJson, now, proofHost())));
+      return either((engine) => JSON.parse(call(() => engine.wasm.verifyDpopProof(proof, optionsJson, now, proofHost()))));
     },
 
     /** Every check `verifyDpopProof` makes, each with its outcome; never stops at the first failure. */
@@ -565,14 +725,16 @@ export function createApi(wasm, platform) {
       await ready();
       text(proof, 'the DPoP proof');
       const { json: optionsJson, now } = dpopOptions(opts, 'options');
-      return call(() => wasm.dpopReport(proof, optionsJson, now, proofHost()));
+      return either((engine) => wholeReport(call(() => engine.wasm.dpopReport(proof, optionsJson, now, proofHost()))));
     },
 
     /**
      * A bounded in-memory replay cache for one process: `check(proof)` takes
      * a verified proof (`verifyDpopProof`'s result or `verifyJwt(...).dpop`)
      * and throws ERR_DPOP_REPLAY if its `jti` (for its key) was seen within
-     * its window. When full of live entries it refuses (fails closed).
+     * its window. When full of live entries it refuses (fails closed). Plain
+     * JavaScript, outside both wasm modules: a proof checked by either module
+     * is recorded in the same memory.
      */
     createDpopReplayCache(opts) {
       const { maxEntries = 10000, maxAge = 300, clockTolerance = 5 } = opts ?? {};
@@ -608,17 +770,36 @@ export function createApi(wasm, platform) {
     },
   };
 
+  /** `jwk` as JSON text, or an ERR_INVALID_ARGUMENT. */
+  function jwkText(jwk) {
+    const value = typeof jwk === 'string' ? text(jwk, 'the JWK') : isObject(jwk) ? json(jwk, 'the JWK') : null;
+    if (value === null) throw invalid(`the JWK must be an object or JSON text, not ${describe(jwk)}`);
+    return value;
+  }
+
   const api = {
-    /** Loads the wasm (automatic in Node; one awaited call in a browser). */
+    /** Loads the token module (automatic outside browsers; one awaited call in a browser). */
     init: () => ready(),
+
+    /**
+     * Loads the key module now; it loads by itself on the first call that
+     * needs it. In a browser, `input` (a URL, Response, bytes or a compiled
+     * Module) loads it from elsewhere than beside the package.
+     */
+    async loadKeys(input) {
+      await keyModule(input);
+    },
 
     /** Chooses who computes signatures: 'auto' | 'node' | 'webcrypto' | 'wasm'. */
     setCryptoBackend(name) {
       if (!BACKENDS.includes(name)) throw invalid(`backend must be one of ${BACKENDS.join(', ')}, not ${String(name)}`);
-      if ((name === 'node' && !nodeHost) || (name === 'webcrypto' && !subtleHost)) {
+      if ((name === 'node' && !tokens.nodeHost) || (name === 'webcrypto' && !tokens.subtleHost)) {
         throw new JwtEdgeError('ERR_JOSE_NOT_SUPPORTED', `the ${name} crypto backend is not available here`);
       }
       backend = name;
+      // The pure-wasm signatures are the key module's: start loading it now.
+      // A failure here is not lost: the next call loads again and reports it.
+      if (name === 'wasm') keyModule().catch(() => {});
     },
 
     /** The backend in use: 'node', 'webcrypto' or 'wasm'. */
@@ -627,31 +808,29 @@ export function createApi(wasm, platform) {
     /** Every error code the API can raise. */
     errorCodes() {
       ensureReady();
-      return [...wasm.errorCodes(), 'ERR_WASM_NOT_INITIALIZED'];
+      return [...wasm.errorCodes().filter((code) => code !== KEYS_REQUIRED), 'ERR_WASM_NOT_INITIALIZED'];
     },
 
-    jwkToPem(jwk, opts) {
-      ensureReady();
-      const jwkText = typeof jwk === 'string' ? text(jwk, 'the JWK') : isObject(jwk) ? json(jwk, 'the JWK') : null;
-      if (jwkText === null) throw invalid(`the JWK must be an object or JSON text, not ${describe(jwk)}`);
+    async jwkToPem(jwk, opts) {
+      await ready();
+      const value = jwkText(jwk);
       const { raw } = options(opts);
       if (raw.format !== undefined && typeof raw.format !== 'string') throw invalid('option "format" must be a string');
       if (raw.passphrase !== undefined && typeof raw.passphrase !== 'string') throw invalid('option "passphrase" must be a string');
-      return call(() => wasm.jwkToPem(jwkText, raw.format, raw.passphrase));
+      return inKeys((engine) => call(() => engine.wasm.jwkToPem(value, raw.format, raw.passphrase)));
     },
 
-    pemToJwk(pem, opts) {
-      ensureReady();
+    async pemToJwk(pem, opts) {
+      await ready();
       text(pem, 'the PEM');
       const { json: optionsJson } = options(opts);
-      return JSON.parse(call(() => wasm.pemToJwk(pem, optionsJson)));
+      return inKeys((engine) => JSON.parse(call(() => engine.wasm.pemToJwk(pem, optionsJson))));
     },
 
     jwkThumbprint(jwk) {
       ensureReady();
-      const jwkText = typeof jwk === 'string' ? text(jwk, 'the JWK') : isObject(jwk) ? json(jwk, 'the JWK') : null;
-      if (jwkText === null) throw invalid(`the JWK must be an object or JSON text, not ${describe(jwk)}`);
-      return call(() => wasm.jwkThumbprint(jwkText));
+      const value = jwkText(jwk);
+      return eitherSync((engine) => call(() => engine.wasm.jwkThumbprint(value)));
     },
 
     async generateKeyPair(alg, opts) {
@@ -667,19 +846,10 @@ export function createApi(wasm, platform) {
       const mode = activeBackend();
       // RSA key generation is far faster natively; the core checks the result.
       if (/^[RP]S(256|384|512)$/.test(alg) && [2048, 3072, 4096].includes(bits) && mode !== 'wasm') {
-        let jwk;
-        if (mode === 'node') {
-          const { privateKey } = await new Promise((resolve, reject) => {
-            platform.nodeCrypto.generateKeyPair('rsa', { modulusLength: bits, publicExponent: 65537 }, (error, publicKey, privateKey) =>
-              error ? reject(error) : resolve({ publicKey, privateKey }));
-          });
-          jwk = privateKey.export({ format: 'jwk' });
-        } else {
-          jwk = await subtleHost.generateRsa(bits);
-        }
-        return JSON.parse(call(() => wasm.importKeyPair(alg, modulusLength, kid, JSON.stringify(jwk))));
+        const [engine, jwk] = await Promise.all([keyModule(), nativeRsa(mode, bits)]);
+        return JSON.parse(call(() => engine.wasm.importKeyPair(alg, modulusLength, kid, JSON.stringify(jwk))));
       }
-      return JSON.parse(call(() => wasm.generateKeyPair(alg, modulusLength, kid)));
+      return inKeys((engine) => JSON.parse(call(() => engine.wasm.generateKeyPair(alg, modulusLength, kid))));
     },
 
     async generateSecret(alg, opts) {
@@ -687,26 +857,29 @@ export function createApi(wasm, platform) {
       text(alg, 'alg');
       const { raw } = options(opts);
       if (raw.kid !== undefined && typeof raw.kid !== 'string') throw invalid('option "kid" must be a string');
-      return JSON.parse(call(() => wasm.generateSecret(alg, raw.kid)));
+      return inKeys((engine) => JSON.parse(call(() => engine.wasm.generateSecret(alg, raw.kid))));
     },
 
     decodeJwt(token) {
       ensureReady();
       text(token, 'the token', true);
-      return JSON.parse(call(() => wasm.decodeJwt(token)));
+      return eitherSync((engine) => JSON.parse(call(() => engine.wasm.decodeJwt(token))));
     },
 
     async signJwt(payload, key, opts) {
       await ready();
       if (!isObject(payload)) throw invalid(`the payload must be an object of claims, not ${describe(payload)}`);
       const payloadJson = json(payload, 'the payload');
-      const ring = keyRing(key, true, 'the key');
-      const { json: optionsJson } = options(opts);
-      return signWith(
-        () => wasm.beginSign(ring, payloadJson, optionsJson),
-        (host) => wasm.signJwt(ring, payloadJson, optionsJson, host),
-        ring,
-      );
+      return either((engine) => {
+        const ring = keyRing(engine, key, true, 'the key');
+        const { json: optionsJson } = options(opts);
+        return signWith(
+          engine,
+          ring,
+          () => engine.wasm.beginSign(ring, payloadJson, optionsJson),
+          (host) => engine.wasm.signJwt(ring, payloadJson, optionsJson, host),
+        );
+      });
     },
 
     verifyJwt: (token, keyOrJwks, opts) => verifyJwtWithDpop(token, keyOrJwks, opts),
@@ -716,13 +889,17 @@ export function createApi(wasm, platform) {
       const { json: requestJson, currentDate } = options(request, 'the assertion request');
       if (request === undefined || request === null) throw invalid('the assertion request must be an object');
       const now = seconds(currentDate);
-      const ring = keyRing(key, true, 'the key');
-      const { json: optionsJson } = options(opts);
-      return JSON.parse(await signWith(
-        () => wasm.beginBuildAssertion(requestJson, ring, optionsJson, now),
-        (host) => wasm.buildAssertion(requestJson, ring, optionsJson, now, host),
-        ring,
-      ));
+      const built = await either((engine) => {
+        const ring = keyRing(engine, key, true, 'the key');
+        const { json: optionsJson } = options(opts);
+        return signWith(
+          engine,
+          ring,
+          () => engine.wasm.beginBuildAssertion(requestJson, ring, optionsJson, now),
+          (host) => engine.wasm.buildAssertion(requestJson, ring, optionsJson, now, host),
+        );
+      });
+      return JSON.parse(built);
     },
 
     verifyAssertion: (assertion, keyOrJwks, opts) => verifyWith(assertion, keyOrJwks, opts, true),
@@ -731,10 +908,12 @@ export function createApi(wasm, platform) {
     async verifyReport(token, keyOrJwks, opts) {
       await ready();
       text(token, 'the token', true);
-      const ring = keyRing(keyOrJwks, false, 'keyOrJwks');
-      const { json: optionsJson, currentDate } = options(opts);
-      const now = seconds(currentDate);
-      return call(() => wasm.verifyReport(ring, token, optionsJson, now));
+      return either((engine) => {
+        const ring = keyRing(engine, keyOrJwks, false, 'keyOrJwks');
+        const { json: optionsJson, currentDate } = options(opts);
+        const now = seconds(currentDate);
+        return wholeReport(call(() => engine.wasm.verifyReport(ring, token, optionsJson, now)));
+      });
     },
 
     lintClaims(payload, opts) {
@@ -744,13 +923,12 @@ export function createApi(wasm, platform) {
       const { raw, currentDate } = options(opts);
       if (raw.profile !== undefined && typeof raw.profile !== 'string') throw invalid('option "profile" must be a string');
       const now = seconds(currentDate);
-      return call(() => wasm.lintClaims(payloadJson, raw.profile, now));
+      return eitherSync((engine) => call(() => engine.wasm.lintClaims(payloadJson, raw.profile, now)));
     },
 
     /** A self-signed X.509 certificate (PEM) for a private key. */
-    createCertificate(privateKey, opts) {
-      ensureReady();
-      const ring = keyRing(privateKey, true, 'the private key');
+    async createCertificate(privateKey, opts) {
+      await ready();
       const { raw } = options(opts);
       const notBefore = seconds(raw.notBefore);
       const certOptions = json({
@@ -759,37 +937,57 @@ export function createApi(wasm, platform) {
         subjectAltNames: raw.subjectAltNames,
         hash: raw.hash,
       }, 'the options');
-      return call(() => wasm.createCertificate(ring, certOptions, notBefore));
+      return inKeys((engine) => {
+        const ring = keyRing(engine, privateKey, true, 'the private key');
+        return call(() => engine.wasm.createCertificate(ring, certOptions, notBefore));
+      });
     },
 
     /** A PKCS#10 certificate signing request (PEM) for a private key. */
-    createCsr(privateKey, opts) {
-      ensureReady();
-      const ring = keyRing(privateKey, true, 'the private key');
+    async createCsr(privateKey, opts) {
+      await ready();
       const { raw } = options(opts);
       const csrOptions = json({ subject: raw.subject, subjectAltNames: raw.subjectAltNames, hash: raw.hash }, 'the options');
-      return call(() => wasm.createCsr(ring, csrOptions));
+      return inKeys((engine) => {
+        const ring = keyRing(engine, privateKey, true, 'the private key');
+        return call(() => engine.wasm.createCsr(ring, csrOptions));
+      });
     },
 
     /** What a certificate (PEM, possibly a chain, or DER bytes) says. */
-    inspectCertificate(pemOrDer, opts) {
-      ensureReady();
+    async inspectCertificate(pemOrDer, opts) {
+      await ready();
       const [pem, der] = certificateInput(pemOrDer);
       const { currentDate } = options(opts);
       const now = seconds(currentDate);
       const withDates = (info) => ({ ...info, notBefore: new Date(info.notBefore * 1000), notAfter: new Date(info.notAfter * 1000) });
-      const result = call(() => wasm.inspectCertificate(pem, der, now));
+      const result = await inKeys((engine) => call(() => engine.wasm.inspectCertificate(pem, der, now)));
       return { ...withDates(result), chain: result.chain.map(withDates) };
     },
 
     /** Whether a key (private or public) belongs to a certificate. */
-    keyMatchesCertificate(key, cert) {
-      ensureReady();
-      const ring = keyRing(key, false, 'the key');
+    async keyMatchesCertificate(key, cert) {
+      await ready();
       const [pem, der] = certificateInput(cert);
-      return call(() => wasm.keyMatchesCertificate(ring, pem, der));
+      return inKeys((engine) => {
+        const ring = keyRing(engine, key, false, 'the key');
+        return call(() => engine.wasm.keyMatchesCertificate(ring, pem, der));
+      });
     },
   };
+
+  /** An RSA private JWK generated by Node's crypto or WebCrypto (`mode`). */
+  async function nativeRsa(mode, bits) {
+    if (mode === 'node') {
+      const privateKey = await new Promise((resolve, reject) => {
+        platform.nodeCrypto.generateKeyPair('rsa', { modulusLength: bits, publicExponent: 65537 }, (error, _publicKey, key) =>
+          error ? reject(error) : resolve(key));
+      });
+      return privateKey.export({ format: 'jwk' });
+    }
+    return tokens.subtleHost.generateRsa(bits);
+  }
+
   Object.assign(api, dpopApi);
   return api;
 }

@@ -272,13 +272,25 @@ export declare class JwtEdgeError extends Error {
 /** Who computes signatures. */
 export type CryptoBackend = 'node' | 'webcrypto' | 'wasm';
 
+/** Where a browser loads a wasm module from: a URL, a Response, bytes or a compiled Module. */
+export type WasmInput = string | URL | Response | BufferSource | WebAssembly.Module;
+
 /**
- * Loads the wasm. Only the browser entry needs it, and only before a synchronous function (asynchronous ones load the
- * wasm by themselves); optionally from a URL, Response, bytes or a compiled Module. Node, Bun, Deno, Workers and Vercel
- * Edge load the wasm at import, and there it does nothing.
+ * Loads the token module (decode, verify, sign, assertions, lint, thumbprints, DPoP). Only the browser entry needs it,
+ * and only before a synchronous function (asynchronous ones load the wasm by themselves); optionally from a URL,
+ * Response, bytes or a compiled Module. Node, Bun, Deno, Workers and Vercel Edge load it at import, and there it does
+ * nothing.
  */
-export declare function init(input?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export declare function init(input?: WasmInput): Promise<void>;
 export default init;
+
+/**
+ * Loads the key module now (conversions, key generation, certificates, encrypted PKCS#8, the `wasm` backend, and keys
+ * only it parses: PKCS#1, SEC1, certificates). It loads by itself, once, on the first call that needs it; call this to
+ * load it ahead, or in a browser to load it from elsewhere than beside the package (`input`, ignored once it is
+ * loaded). Rejects with ERR_WASM_NOT_INITIALIZED if it cannot be loaded; a later call tries again.
+ */
+export declare function loadKeys(input?: WasmInput): Promise<void>;
 
 /** Chooses the signature backend; `'auto'` (the default) prefers Node's crypto, then WebCrypto, then wasm. */
 export declare function setCryptoBackend(backend: CryptoBackend | 'auto'): void;
@@ -286,8 +298,10 @@ export declare function getCryptoBackend(): CryptoBackend;
 /** Every error code the API can raise. */
 export declare function errorCodes(): ErrorCode[];
 
-export declare function jwkToPem(jwk: Jwk | string, options?: JwkToPemOptions): string;
-export declare function pemToJwk(pem: string, options?: PemToJwkOptions): Jwk;
+/** A JWK as PEM. Returns a Promise (a breaking change, see the changelog): the key module loads on first use. */
+export declare function jwkToPem(jwk: Jwk | string, options?: JwkToPemOptions): Promise<string>;
+/** A PEM key (or a certificate's key) as a JWK. Returns a Promise (a breaking change, see the changelog): the key module loads on first use. */
+export declare function pemToJwk(pem: string, options?: PemToJwkOptions): Promise<Jwk>;
 export declare function jwkThumbprint(jwk: Jwk | string): string;
 export declare function generateKeyPair(alg: AsymmetricAlgorithm, options?: GenerateKeyPairOptions): Promise<KeyPair>;
 /** A random HMAC secret as an `oct` JWK, as long as the hash output. */
@@ -476,7 +490,8 @@ export interface CertificateInspection extends CertificateDetails {
   chain: Array<CertificateDetails & { signedByNext: boolean | null }>;
 }
 
-export declare function createCertificate(privateKey: SigningKey, options: CertificateOptions): string;
-export declare function createCsr(privateKey: SigningKey, options: CsrOptions): string;
-export declare function inspectCertificate(pemOrDer: string | Uint8Array | ArrayBuffer, options?: { currentDate?: Date | number }): CertificateInspection;
-export declare function keyMatchesCertificate(key: SigningKey, certificate: string | Uint8Array | ArrayBuffer): boolean;
+// Certificates are the key module's: these four return Promises (a breaking change, see the changelog).
+export declare function createCertificate(privateKey: SigningKey, options: CertificateOptions): Promise<string>;
+export declare function createCsr(privateKey: SigningKey, options: CsrOptions): Promise<string>;
+export declare function inspectCertificate(pemOrDer: string | Uint8Array | ArrayBuffer, options?: { currentDate?: Date | number }): Promise<CertificateInspection>;
+export declare function keyMatchesCertificate(key: SigningKey, certificate: string | Uint8Array | ArrayBuffer): Promise<boolean>;

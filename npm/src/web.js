@@ -1,11 +1,13 @@
 // Browser and bundler entry (the `browser` and `default` conditions): the
-// wasm is fetched next to this file. Asynchronous functions load it by
-// themselves on first use; synchronous ones (jwkToPem, pemToJwk,
-// jwkThumbprint, decodeJwt, lintClaims, errorCodes) need `await init()` (the
-// default export) once before. Signatures go to WebCrypto where it exists, to
-// wasm otherwise.
-import * as glue from './jwt_edge_keys.js';
-import initGlue from './jwt_edge_keys.js';
+// token module's wasm is fetched next to this file; asynchronous functions
+// load it by themselves on first use, and synchronous ones (jwkThumbprint,
+// decodeJwt, lintClaims, errorCodes) need `await init()` (the default export)
+// once before. The key module (its glue and its wasm, a separate chunk for a
+// bundler) is fetched only by the first call that needs it: a conversion,
+// key generation, certificates, the wasm backend, or a key only it parses.
+// Signatures go to WebCrypto where it exists, to wasm otherwise.
+import * as glue from './jwt_edge_tokens.js';
+import initGlue from './jwt_edge_tokens.js';
 import { createApi, JwtEdgeError } from './api.js';
 
 let ready = false;
@@ -28,10 +30,18 @@ async function load(input) {
   }
 }
 
+/** The key module's glue, imported now, and its wasm instantiated (fetched beside the glue unless `input` says where). */
+async function loadKeyModule(input) {
+  const keys = await import('./jwt_edge_keys.js');
+  await keys.default(input === undefined ? undefined : { module_or_path: input });
+  return keys;
+}
+
 const api = createApi(glue, {
   subtle: globalThis.crypto && globalThis.crypto.subtle,
   init: load,
   isReady: () => ready,
+  loadKeys: loadKeyModule,
 });
 
 const ensureReady = api.init;

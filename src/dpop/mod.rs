@@ -909,6 +909,9 @@ fn check_signature(
             ErrorCode::SignatureVerificationFailed => {
                 invalid("the DPoP proof's signature does not verify with its jwk")
             }
+            // Not a verdict on the proof: the npm tokens module hands the
+            // check to the keys module, which answers it.
+            ErrorCode::KeysModuleRequired => e,
             _ => invalid(alloc::format!(
                 "the DPoP proof's signature cannot be checked: {}",
                 e.message()

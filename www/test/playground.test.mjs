@@ -21,6 +21,9 @@ let browser;
 let page;
 const foreignRequests = [];
 const consoleErrors = [];
+// The wasm files the page fetched, by name: all of them, and those before the first key conversion.
+const wasmRequests = [];
+let wasmAtStart;
 
 before(async () => {
   server = spawn('python3', [join(root, 'www/serve.py'), site, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -48,11 +51,13 @@ before(async () => {
   page.on('request', (request) => {
     const url = request.url();
     if (!url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:')) foreignRequests.push(url);
+    if (new URL(url).pathname.endsWith('.wasm')) wasmRequests.push(new URL(url).pathname.split('/').pop());
   });
   page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
   page.on('pageerror', (error) => consoleErrors.push(String(error)));
   await page.goto(`${origin}/`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  wasmAtStart = [...wasmRequests];
 });
 
 after(async () => {
@@ -63,6 +68,10 @@ after(async () => {
 const output = (title) => page.locator(`pre[data-output="${title}"]`);
 const tab = async (name) => page.click(`#tab-${name}`);
 const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+test('at start the page fetches only the token module; the key module comes with the first conversion', async () => {
+  assert.deepEqual(wasmAtStart, ['jwt_edge_tokens_bg.wasm']);
+});
 
 test('a JWK converts to PEM and back to the same key', async () => {
   await tab('keys');
@@ -395,5 +404,7 @@ test('the page stays on its own origin and phone-sized screens still fit', async
     .filter((el) => !el.labels?.length && !el.getAttribute('aria-label')).map((el) => el.id));
   assert.deepEqual(unlabelled, []);
   assert.deepEqual(foreignRequests, [], 'requests outside the page origin');
+  // Every panel used: each module fetched once.
+  assert.deepEqual([...wasmRequests].sort(), ['jwt_edge_keys_bg.wasm', 'jwt_edge_tokens_bg.wasm']);
   assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource.*favicon/.test(e)), []);
 });

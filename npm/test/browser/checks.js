@@ -22,8 +22,8 @@ export async function runChecks(lib) {
   }
   lib.setCryptoBackend('auto');
   const pair = await lib.generateKeyPair('ES256');
-  results.pem = lib.jwkToPem(pair.publicJwk).split('\n')[0];
-  results.thumbprintRoundTrip = lib.jwkThumbprint(lib.pemToJwk(lib.jwkToPem(pair.privateJwk))) === lib.jwkThumbprint(pair.publicJwk);
+  results.pem = (await lib.jwkToPem(pair.publicJwk)).split('\n')[0];
+  results.thumbprintRoundTrip = lib.jwkThumbprint(await lib.pemToJwk(await lib.jwkToPem(pair.privateJwk))) === lib.jwkThumbprint(pair.publicJwk);
   try {
     lib.decodeJwt('x'.repeat(10_000_000));
   } catch (error) {

@@ -101,7 +101,8 @@ async function workers(project, name, compat) {
   const bundle = readdirSync(join(dir, 'bundle')).filter((file) => /\.(js|mjs|wasm)$/.test(file));
   const main = bundle.find((file) => /\.m?js$/.test(file));
   const wasm = bundle.filter((file) => file.endsWith('.wasm'));
-  if (!main || wasm.length !== 1) throw new Error(`unexpected wrangler output: ${bundle.join(', ')}`);
+  // Both modules: workerd compiles each imported .wasm itself (the key module is instantiated on first use).
+  if (!main || wasm.length !== 2) throw new Error(`unexpected wrangler output: ${bundle.join(', ')}`);
   const list = [[main, 'esModule', `bundle/${main}`], ...wasm.map((file) => [file, 'wasm', `bundle/${file}`])];
   writeFileSync(join(dir, 'config.capnp'), capnp(name, list, flags, { NODEJS_COMPAT: compat ? 'on' : 'off' }));
   out += await must(60, BIN.workerd, ['test', 'config.capnp'], { cwd: dir });
@@ -128,8 +129,9 @@ async function edgeLight(project) {
   });
   const inputs = Object.keys(result.metafile.inputs);
   if (!inputs.some((file) => file.endsWith('jwt-edge/edge-light.js'))) throw new Error(`edge-light.js not bundled: ${inputs.join(', ')}`);
-  cpSync(join(project, 'node_modules', 'jwt-edge', 'jwt_edge_keys_bg.wasm'), join(dir, 'jwt_edge_keys_bg.wasm'));
-  writeFileSync(join(dir, 'config.capnp'), capnp('edge-light', [['worker.js', 'esModule', 'worker.js'], ['jwt_edge_keys_bg.wasm?module', 'wasm', 'jwt_edge_keys_bg.wasm']], []));
+  const wasm = ['jwt_edge_tokens_bg.wasm', 'jwt_edge_keys_bg.wasm'];
+  for (const file of wasm) cpSync(join(project, 'node_modules', 'jwt-edge', file), join(dir, file));
+  writeFileSync(join(dir, 'config.capnp'), capnp('edge-light', [['worker.js', 'esModule', 'worker.js'], ...wasm.map((file) => [`${file}?module`, 'wasm', file])], []));
   return must(60, BIN.workerd, ['test', 'config.capnp'], { cwd: dir });
 }
 
@@ -142,7 +144,7 @@ async function nextApp(tarball) {
   let out = await must(400, BIN.node22, [BIN.next, 'build'], { cwd: dir });
   const manifest = JSON.parse(readFileSync(join(dir, '.next', 'server', 'middleware-manifest.json'), 'utf8'));
   const middleware = manifest.middleware['/'];
-  if (!middleware || middleware.wasm.length !== 1) throw new Error(`the middleware has no wasm binding: ${JSON.stringify(manifest)}`);
+  if (!middleware || middleware.wasm.length !== 2) throw new Error(`the middleware lacks a wasm binding for each module: ${JSON.stringify(manifest)}`);
   const port = 30_000 + Math.floor(Math.random() * 20_000);
   let server;
   const served = exec(120, BIN.node22, [BIN.next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, onSpawn: (child) => { server = child; } });

@@ -106,22 +106,22 @@ export async function run(lib, expect) {
     equal(available, expect.backends, 'available backends');
   });
 
-  await check('pemToJwk: openssl PEMs give the JWKs Node crypto exports', () => {
+  await check('pemToJwk: openssl PEMs give the JWKs Node crypto exports', async () => {
     for (const { name, pems, privateJwk, publicJwk } of Object.values(FIXTURES.keys)) {
       for (const [form, pem] of Object.entries(pems)) {
         const expected = form === 'spki' || form === 'pkcs1Public' ? publicJwk : privateJwk;
-        equal(material(lib.pemToJwk(pem)), material(expected), `${name} ${form}`);
+        equal(material(await lib.pemToJwk(pem)), material(expected), `${name} ${form}`);
       }
     }
   });
 
-  await check('jwkToPem: the same PEM text openssl writes', () => {
+  await check('jwkToPem: the same PEM text openssl writes', async () => {
     for (const { name, pems, privateJwk, publicJwk } of Object.values(FIXTURES.keys)) {
-      equal(lib.jwkToPem(privateJwk), pems.pkcs8, `${name} private (PKCS#8)`);
-      equal(lib.jwkToPem(publicJwk), pems.spki, `${name} public (SPKI)`);
-      if (pems.pkcs1) equal(lib.jwkToPem(privateJwk, { format: 'pkcs1' }), pems.pkcs1, `${name} PKCS#1 private`);
-      if (pems.pkcs1Public) equal(lib.jwkToPem(publicJwk, { format: 'pkcs1' }), pems.pkcs1Public, `${name} PKCS#1 public`);
-      if (pems.sec1) equal(lib.jwkToPem(privateJwk, { format: 'sec1' }), pems.sec1, `${name} SEC1`);
+      equal(await lib.jwkToPem(privateJwk), pems.pkcs8, `${name} private (PKCS#8)`);
+      equal(await lib.jwkToPem(publicJwk), pems.spki, `${name} public (SPKI)`);
+      if (pems.pkcs1) equal(await lib.jwkToPem(privateJwk, { format: 'pkcs1' }), pems.pkcs1, `${name} PKCS#1 private`);
+      if (pems.pkcs1Public) equal(await lib.jwkToPem(publicJwk, { format: 'pkcs1' }), pems.pkcs1Public, `${name} PKCS#1 public`);
+      if (pems.sec1) equal(await lib.jwkToPem(privateJwk, { format: 'sec1' }), pems.sec1, `${name} SEC1`);
     }
   });
 
