@@ -50,9 +50,14 @@ setup-edge: $(STAMPS)/rust
 	fi
 
 # wrk (Debian) for the benchmark only.
+# wrk (Debian) for the load; wasmtime (PyPI) for bench/edge/wasmcount.py,
+# the exact count of the filter's own work per request.
+EDGE_WASMTIME_VERSION := 50.0.1
 setup-bench-edge: setup-edge
 	@command -v wrk >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@$(EDGE_PY) -c 'import importlib.metadata as m, sys; sys.exit(0 if m.version("wasmtime") == "$(EDGE_WASMTIME_VERSION)" else 1)' \
+		2>/dev/null || $(EDGE_PY) -m pip install -q --disable-pip-version-check wasmtime==$(EDGE_WASMTIME_VERSION)
 
 # The proxy-wasm SDK exports every callback of the ABI; Envoy
 # (proxy-wasm-cpp-host) enters the VM for each exported one on every
@@ -127,6 +132,11 @@ bench-edge: setup-bench-edge build-edge
 		$(if $(filter 0,$(EDGE_BENCH_PIN)),--no-pin) \
 		--command "make bench-edge EDGE_BENCH_SECONDS=$(EDGE_BENCH_SECONDS) EDGE_BENCH_ROUNDS=$(EDGE_BENCH_ROUNDS) EDGE_BENCH_CONNECTIONS=$(EDGE_BENCH_CONNECTIONS)" \
 		--markdown $(EDGE_TARGET_DIR)/bench.md --json $(EDGE_TARGET_DIR)/bench.json
+	# Exact, load-independent: wasm instructions, host calls and VM entries
+	# of one cached request, jwt-edge against the do-nothing filter.
+	for alg in RS256 ES256; do \
+		$(EDGE_PY) bench/edge/wasmcount.py --alg $$alg --noop $(EDGE_NOOP_WASM) --wasm jwt-edge=$(EDGE_WASM); \
+	done | tee $(EDGE_TARGET_DIR)/wasmcount.txt
 
 # Not part of `make test`: Envoy with the filter (two workers, remote JWKS
 # from a loopback server that rotates keys every 30 s and goes down for 20 s

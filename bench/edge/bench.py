@@ -495,7 +495,10 @@ def build_groups(args) -> list[Group]:
     es = harness.SigningKey("ES256", "es256-dpop-bench")
     client = harness.SigningKey("ES256", "dpop-client")
     dpop_config = shared_config(harness.jwks(es), cache=True)
-    dpop_config["providers"]["idp"]["dpop"] = {"mode": "required", "algorithms": ["ES256"]}
+    # A 30 s proof window: the replay store remembers 65,536 live proofs, so
+    # at this row's rate the default 300 s window would fill it (and refuse
+    # fresh proofs, failing closed) by the third round.
+    dpop_config["providers"]["idp"]["dpop"] = {"mode": "required", "algorithms": ["ES256"], "max_age_seconds": 30}
     bound = es.sign(dict(claims(SCOPE), cnf={"jkt": client.thumbprint()}))
     members.append(Member("jwt-edge, DPoP proof per request", "ES256", "cache", [harness.wasm_filter(dpop_config)],
                           dpop_load(bound, client),

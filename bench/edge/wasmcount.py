@@ -8,7 +8,8 @@ calls and calls into the VM (memory allocations for returned values
 included) are counted exactly. It measures the module's own work; what a
 host call costs Envoy is bench/edge/cachedpath.py's to measure.
 
-Needs the `wasmtime` Python package (not installed by `make`), e.g.
+Needs the `wasmtime` Python package (`make setup-bench-edge` installs it into .venv);
+by hand, e.g.
     python3 -m venv /tmp/wt && /tmp/wt/bin/pip install wasmtime==50.0.1
     PYTHONPATH=/tmp/wt/lib/python3.11/site-packages .venv/bin/python bench/edge/wasmcount.py \
         --wasm base=/tmp/base.wasm --wasm now=dist/jwt_edge_filter.wasm --noop target/edge/noop_filter.wasm
