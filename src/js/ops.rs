@@ -2,14 +2,13 @@
 //! (Node's `crypto`) called back from inside the core.
 
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 
 use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-use super::errors::{check_size, js, JsResult};
+use super::errors::{check_size, js, plain_object, JsResult};
 use super::host::{check_entropy, HostProvider};
 use super::keys::KeyRing;
 use super::options;
@@ -396,13 +395,6 @@ pub fn build_assertion(
     })())
 }
 
-#[derive(Serialize)]
-struct FindingObject<'a> {
-    severity: &'static str,
-    claim: &'a str,
-    message: &'a str,
-}
-
 /// `lintClaims(payload, { profile })`: `[{ severity, claim, message }]`.
 /// `now` (seconds) enables the checks against the clock.
 #[wasm_bindgen(js_name = lintClaims)]
@@ -414,15 +406,17 @@ pub fn lint(payload: &str, profile: Option<String>, now: Option<f64>) -> JsResul
         let now = now.map(seconds).transpose()?;
         Ok(lint_claims(&payload, profile, now))
     })())?;
-    let objects: Vec<FindingObject<'_>> = findings
+    Ok(findings
         .iter()
-        .map(|finding| FindingObject {
-            severity: finding.severity.as_str(),
-            claim: &finding.claim,
-            message: &finding.message,
+        .map(|finding| {
+            plain_object(&[
+                ("severity", Some(finding.severity.as_str())),
+                ("claim", Some(&finding.claim)),
+                ("message", Some(&finding.message)),
+            ])
         })
-        .collect();
-    serde_wasm_bindgen::to_value(&objects).map_err(JsValue::from)
+        .collect::<js_sys::Array>()
+        .into())
 }
 
 /// `verifyReport(token, keyOrJwks, options)`: every check of
@@ -462,38 +456,24 @@ pub(super) fn check_objects<'a>(
             }
         }
     }
-    let objects: Vec<CheckObject<'_>> = outcomes
+    Ok(outcomes
         .map(|(check, status)| {
             let (status, error) = match status {
                 CheckStatus::Passed => ("passed", None),
                 CheckStatus::Failed(error) => ("failed", Some(error)),
                 _ => ("skipped", None),
             };
-            CheckObject {
-                check,
-                status,
-                code: error.map(|e| e.code().as_str()),
-                message: error.map(|e| e.message()),
-                claim: error.and_then(|e| e.claim_name()),
-                reason: error.and_then(|e| e.reason()).map(|r| r.as_str()),
-            }
+            plain_object(&[
+                ("check", Some(check)),
+                ("status", Some(status)),
+                ("code", error.map(|e| e.code().as_str())),
+                ("message", error.map(|e| e.message())),
+                ("claim", error.and_then(|e| e.claim_name())),
+                ("reason", error.and_then(|e| e.reason()).map(|r| r.as_str())),
+            ])
         })
-        .collect();
-    serde_wasm_bindgen::to_value(&objects).map_err(JsValue::from)
-}
-
-#[derive(Serialize)]
-struct CheckObject<'a> {
-    check: &'static str,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    claim: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
+        .collect::<js_sys::Array>()
+        .into())
 }
 
 #[cfg(feature = "arithmetic")]
