@@ -61,7 +61,7 @@ build-js: setup-js
 	$(JS_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-unknown-unknown --features js
 	cp -p $(JS_RAW_WASM) $(JS_TARGET_DIR)/jwt_edge_keys.wasm
 	$(JS_TOKENS_CARGO) rustc --lib --crate-type cdylib --release --target wasm32-unknown-unknown \
-		--no-default-features --features js-tokens
+		--no-default-features --features js-tokens,compact-hashes
 	cp -p $(JS_TOKENS_RAW_WASM) $(JS_TARGET_DIR)/jwt_edge_tokens.wasm
 	@$(MAKE) --no-print-directory js-pkg
 

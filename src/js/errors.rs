@@ -2,7 +2,6 @@
 
 use alloc::vec::Vec;
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, ErrorCode};
@@ -15,29 +14,32 @@ pub type JsResult<T> = core::result::Result<T, JsValue>;
 /// any parsing so that hostile input costs nothing.
 pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
 
-#[derive(Serialize)]
-struct ErrorObject<'a> {
-    code: &'static str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    claim: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
+/// A plain JavaScript object of string properties, in `members` order;
+/// `None` leaves the property out. Built with `js_sys` directly: the objects
+/// the face returns are flat, and serde-wasm-bindgen's serializer would cost
+/// the tokens module several kilobytes for them.
+pub fn plain_object(members: &[(&str, Option<&str>)]) -> JsValue {
+    let object = js_sys::Object::new();
+    for (name, value) in members {
+        if let Some(value) = value {
+            // Setting a property of a fresh plain object cannot throw: it
+            // has no setters and is not frozen.
+            let _ =
+                js_sys::Reflect::set(&object, &JsValue::from_str(name), &JsValue::from_str(value));
+        }
+    }
+    object.into()
 }
 
 /// The `{ code, message, claim?, reason? }` object the wrapper turns into a
 /// `JwtEdgeError`.
 pub fn to_js(error: Error) -> JsValue {
-    let object = ErrorObject {
-        code: error.code().as_str(),
-        message: error.message(),
-        claim: error.claim_name(),
-        reason: error.reason().map(|reason| reason.as_str()),
-    };
-    // Serialising a struct of strings cannot fail; a plain string is the
-    // fallback all the same.
-    serde_wasm_bindgen::to_value(&object)
-        .unwrap_or_else(|_| JsValue::from_str(error.code().as_str()))
+    plain_object(&[
+        ("code", Some(error.code().as_str())),
+        ("message", Some(error.message())),
+        ("claim", error.claim_name()),
+        ("reason", error.reason().map(|reason| reason.as_str())),
+    ])
 }
 
 /// Shorthand: core result to JavaScript result.

@@ -1,15 +1,13 @@
 //! The exported operations, synchronous: pure wasm, or a synchronous host
 //! (Node's `crypto`) called back from inside the core.
 
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
+use alloc::string::String;
 
 use rand_core::{CryptoRng, RngCore};
 use serde::Serialize;
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-use super::errors::{check_size, js, JsResult};
+use super::errors::{check_size, js, plain_object, JsResult};
 use super::host::{check_entropy, HostProvider};
 use super::keys::KeyRing;
 use super::options;
@@ -57,29 +55,43 @@ fn parse_jwk(text: &str) -> Result<Jwk> {
 
 /// `{ header, payload }` as JSON text.
 pub fn verified_json(verified: &VerifiedJwt) -> String {
-    // Serialised by reference: `json!` would deep-copy both maps first.
+    header_payload_json(&verified.header, &verified.payload)
+}
+
+/// `{ header, payload }` as JSON text.
+fn header_payload_json(
+    header: &serde_json::Map<String, serde_json::Value>,
+    payload: &serde_json::Map<String, serde_json::Value>,
+) -> String {
+    // Serialised by reference: `json!` would deep-copy both maps first, and
+    // its `unwrap` brings panic formatting into the WebAssembly modules.
     #[derive(Serialize)]
     struct Decoded<'a> {
         header: &'a serde_json::Map<String, serde_json::Value>,
         payload: &'a serde_json::Map<String, serde_json::Value>,
     }
-    serde_json::to_string(&Decoded {
-        header: &verified.header,
-        payload: &verified.payload,
-    })
-    .unwrap_or_default() // unreachable: string-keyed JSON maps always serialise
+    serde_json::to_string(&Decoded { header, payload }).unwrap_or_default() // unreachable: string-keyed JSON maps always serialise
 }
 
 /// The assertion and its token request as JSON text.
 pub fn assertion_json(assertion: &Assertion) -> String {
-    json!({
-        "assertion": assertion.assertion,
-        "form": assertion.request.form,
-        "curl": assertion.request.curl,
-        "endpoint": assertion.request.endpoint,
-        "claims": assertion.claims,
+    // By reference, as `header_payload_json`.
+    #[derive(Serialize)]
+    struct Built<'a> {
+        assertion: &'a str,
+        form: &'a str,
+        curl: &'a str,
+        endpoint: &'a str,
+        claims: &'a serde_json::Map<String, serde_json::Value>,
+    }
+    serde_json::to_string(&Built {
+        assertion: &assertion.assertion,
+        form: &assertion.request.form,
+        curl: &assertion.request.curl,
+        endpoint: &assertion.request.endpoint,
+        claims: &assertion.claims,
     })
-    .to_string()
+    .unwrap_or_default() // unreachable: string-keyed JSON maps always serialise
 }
 
 /// An RNG replaying bytes drawn once, so that the two passes of an
@@ -280,7 +292,9 @@ fn key_pair_json(private: Jwk, alg: Algorithm, kid: Option<String>) -> Result<St
         None => {}
     }
     let public = private.to_public()?;
-    Ok(json!({ "privateJwk": private.to_value(), "publicJwk": public.to_value() }).to_string())
+    let pair =
+        serde_json::json!({ "privateJwk": private.to_value(), "publicJwk": public.to_value() });
+    Ok(alloc::string::ToString::to_string(&pair))
 }
 
 #[cfg(feature = "arithmetic")]
@@ -347,7 +361,7 @@ pub fn import_key_pair(
 #[wasm_bindgen(js_name = decodeJwt)]
 pub fn decode_jwt(token: &str) -> JsResult<String> {
     js(decode_unverified(token)
-        .map(|decoded| json!({ "header": decoded.header, "payload": decoded.payload }).to_string()))
+        .map(|decoded| header_payload_json(&decoded.header, &decoded.payload)))
 }
 
 /// `signJwt`: `host` is the synchronous host, or undefined for pure wasm.
@@ -396,13 +410,6 @@ pub fn build_assertion(
     })())
 }
 
-#[derive(Serialize)]
-struct FindingObject<'a> {
-    severity: &'static str,
-    claim: &'a str,
-    message: &'a str,
-}
-
 /// `lintClaims(payload, { profile })`: `[{ severity, claim, message }]`.
 /// `now` (seconds) enables the checks against the clock.
 #[wasm_bindgen(js_name = lintClaims)]
@@ -414,15 +421,17 @@ pub fn lint(payload: &str, profile: Option<String>, now: Option<f64>) -> JsResul
         let now = now.map(seconds).transpose()?;
         Ok(lint_claims(&payload, profile, now))
     })())?;
-    let objects: Vec<FindingObject<'_>> = findings
+    Ok(findings
         .iter()
-        .map(|finding| FindingObject {
-            severity: finding.severity.as_str(),
-            claim: &finding.claim,
-            message: &finding.message,
+        .map(|finding| {
+            plain_object(&[
+                ("severity", Some(finding.severity.as_str())),
+                ("claim", Some(&finding.claim)),
+                ("message", Some(&finding.message)),
+            ])
         })
-        .collect();
-    serde_wasm_bindgen::to_value(&objects).map_err(JsValue::from)
+        .collect::<js_sys::Array>()
+        .into())
 }
 
 /// `verifyReport(token, keyOrJwks, options)`: every check of
@@ -462,38 +471,24 @@ pub(super) fn check_objects<'a>(
             }
         }
     }
-    let objects: Vec<CheckObject<'_>> = outcomes
+    Ok(outcomes
         .map(|(check, status)| {
             let (status, error) = match status {
                 CheckStatus::Passed => ("passed", None),
                 CheckStatus::Failed(error) => ("failed", Some(error)),
                 _ => ("skipped", None),
             };
-            CheckObject {
-                check,
-                status,
-                code: error.map(|e| e.code().as_str()),
-                message: error.map(|e| e.message()),
-                claim: error.and_then(|e| e.claim_name()),
-                reason: error.and_then(|e| e.reason()).map(|r| r.as_str()),
-            }
+            plain_object(&[
+                ("check", Some(check)),
+                ("status", Some(status)),
+                ("code", error.map(|e| e.code().as_str())),
+                ("message", error.map(|e| e.message())),
+                ("claim", error.and_then(|e| e.claim_name())),
+                ("reason", error.and_then(|e| e.reason()).map(|r| r.as_str())),
+            ])
         })
-        .collect();
-    serde_wasm_bindgen::to_value(&objects).map_err(JsValue::from)
-}
-
-#[derive(Serialize)]
-struct CheckObject<'a> {
-    check: &'static str,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    claim: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
+        .collect::<js_sys::Array>()
+        .into())
 }
 
 #[cfg(feature = "arithmetic")]

@@ -1,9 +1,9 @@
 //! RFC 7638 JWK thumbprints.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec::Vec;
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 use sha2::{Digest, Sha256};
 
 use super::jwk::key_members;
@@ -25,12 +25,24 @@ pub fn sha256_thumbprint(key: &Key) -> String {
     };
     let mut members = Map::new();
     key_members(key, &mut members);
-    // A BTreeMap serialises its keys in lexicographic order.
-    let canonical: BTreeMap<&str, &Value> = required
-        .iter()
-        .filter_map(|name| members.get(*name).map(|value| (*name, value)))
-        .collect();
-    // Serialising a map of strings to JSON values cannot fail.
-    let json = serde_json::to_vec(&canonical).unwrap_or_default();
+    // `required` is in lexicographic order already, and its names need no
+    // escaping: written member by member (a sorted map would bring a sort
+    // into the WebAssembly modules for four names).
+    let mut json = Vec::with_capacity(512);
+    json.push(b'{');
+    for name in required {
+        let Some(value) = members.get(*name) else {
+            continue;
+        };
+        if json.len() > 1 {
+            json.push(b',');
+        }
+        json.push(b'"');
+        json.extend_from_slice(name.as_bytes());
+        json.extend_from_slice(b"\":");
+        // Serialising a JSON value cannot fail.
+        json.extend_from_slice(&serde_json::to_vec(value).unwrap_or_default());
+    }
+    json.push(b'}');
     b64::encode_url(&Sha256::digest(&json))
 }
