@@ -445,21 +445,32 @@ fn ec_private(curve: Curve, scalar: &[u8], public: Option<&[u8]>) -> Result<Mate
     })
 }
 
+/// A SEC1 `ECPrivateKey` structure, read without arithmetic.
+#[cfg(feature = "arithmetic")]
+pub(crate) fn sec1_from_der(der: &[u8]) -> Result<sec1::EcPrivateKey<'_>> {
+    sec1::EcPrivateKey::from_der(der)
+        .map_err(|e| err!(DerInvalid, "invalid SEC1 EC private key: {e}"))
+}
+
+/// The curve of a SEC1 key: its named curve or, without parameters, the
+/// one its scalar's length fits.
+#[cfg(feature = "arithmetic")]
+pub(crate) fn sec1_curve(parsed: &sec1::EcPrivateKey<'_>) -> Result<Curve> {
+    match parsed.parameters.and_then(|p| p.named_curve()) {
+        Some(oid) => Curve::from_oid(oid),
+        None => match parsed.private_key.len() {
+            32 => Ok(Curve::P256),
+            48 => Ok(Curve::P384),
+            _ => bail!(DerInvalid, "SEC1 EC private key without a named curve"),
+        },
+    }
+}
+
 /// A SEC1 `ECPrivateKey` (`EC PRIVATE KEY`).
 #[cfg(feature = "arithmetic")]
 pub(crate) fn ec_from_sec1_der(der: &[u8]) -> Result<Material> {
-    let parsed = sec1::EcPrivateKey::from_der(der)
-        .map_err(|e| err!(DerInvalid, "invalid SEC1 EC private key: {e}"))?;
-    let curve = match parsed.parameters.and_then(|p| p.named_curve()) {
-        Some(oid) => Curve::from_oid(oid)?,
-        // Without parameters the scalar length is the only clue.
-        None => match parsed.private_key.len() {
-            32 => Curve::P256,
-            48 => Curve::P384,
-            _ => bail!(DerInvalid, "SEC1 EC private key without a named curve"),
-        },
-    };
-    ec_private(curve, parsed.private_key, parsed.public_key)
+    let parsed = sec1_from_der(der)?;
+    ec_private(sec1_curve(&parsed)?, parsed.private_key, parsed.public_key)
 }
 
 fn rsa_from_jwk(members: &Map<alloc::string::String, Value>) -> Result<Material> {

@@ -644,17 +644,7 @@ fn key_from_pkcs8_der(der: &[u8]) -> Result<Key> {
 #[cfg(feature = "arithmetic")]
 fn key_from_sec1_der(der: &[u8]) -> Result<Key> {
     structural(super::material::ec_from_sec1_der(der))?;
-    let parsed = sec1::EcPrivateKey::from_der(der)
-        .map_err(|e| err!(DerInvalid, "invalid SEC1 EC private key: {e}"))?;
-    let curve = match parsed.parameters.and_then(|p| p.named_curve()) {
-        Some(oid) => Curve::from_oid(oid)?,
-        // Without parameters the scalar length is the only clue.
-        None => match parsed.private_key.len() {
-            32 => Curve::P256,
-            48 => Curve::P384,
-            _ => bail!(DerInvalid, "SEC1 EC private key without a named curve"),
-        },
-    };
+    let curve = super::material::sec1_curve(&super::material::sec1_from_der(der)?)?;
     let invalid = |e: elliptic_curve::Error| err!(DerInvalid, "invalid EC private key: {e}");
     match curve {
         Curve::P256 => p256::SecretKey::from_sec1_der(der)
