@@ -34,9 +34,8 @@ import wasmtime
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "envoy"))
 
 import harness  # noqa: E402
+from cachedpath import AUDIENCE, ISSUER, edge_config  # noqa: E402  (one cached-row configuration)
 
-ISSUER = "https://idp.bench"
-AUDIENCE = "api://bench"
 OK, NOT_FOUND = 0, 1
 PLUGIN_CONFIGURATION = 7
 REQUEST_HEADERS = 0
@@ -221,20 +220,6 @@ class Host:
         return before - self.store.get_fuel(), self.calls, action
 
 
-def edge_config(keys: str) -> dict:
-    """bench/edge/bench.py's cached row (and cachedpath.py's)."""
-    return {
-        "providers": {"idp": {
-            "issuer": ISSUER,
-            "audiences": [AUDIENCE],
-            "local_jwks": {"inline_string": keys},
-            "claim_to_headers": [{"header_name": "x-user", "claim_name": "sub"}],
-            "jwt_cache_config": {"jwt_cache_size": 100},
-        }},
-        "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "idp"}}],
-    }
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--wasm", action="append", default=[], metavar="LABEL=WASM", required=True)
@@ -258,7 +243,7 @@ def main() -> int:
     print(f"{args.alg} token ({len(token)} bytes), cached; per request after {args.requests} requests "
           f"(the first verifies and fills the cache)")
     for label, wasm in builds:
-        host = Host(Path(wasm), "{}" if label == "noop" else json.dumps(edge_config(harness.jwks(key))))
+        host = Host(Path(wasm), "{}" if label == "noop" else json.dumps(edge_config(harness.jwks(key), scope=False)))
         host.start()
         fuel = []
         for i in range(args.requests):
